@@ -1,0 +1,179 @@
+/**
+ * CLI conventions shared by every tool: flag parsing (short and long forms,
+ * values that start with `-`), `-h/--help`, one-line errors, mapping typed
+ * errors to each tool's documented exit codes, and JSON printing. Only the
+ * tools call {@link runTool}, which is the one place that exits.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { TmuxToolError, UsageError } from "./errors.ts";
+
+/** One flag: a long name (the key), its type and optional short letter. */
+export interface FlagSpec {
+  /** `string` takes a value; `boolean` is a switch. */
+  type: "string" | "boolean";
+  /** Short form letter. */
+  short?: string;
+}
+
+/** A tool's flags by long name. */
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** Parsed values: strings for value flags, booleans for switches. */
+export type FlagValues<S extends FlagSpecs> = {
+  [K in keyof S]?: S[K]["type"] extends "string" ? string : boolean;
+};
+
+/** The help flag, shared by every tool. */
+export const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const satisfies FlagSpecs;
+
+/**
+ * Parses `args` strictly. A value flag takes the next argument whatever it
+ * looks like (as getopts does), so `-c -la` sends `-la`.
+ *
+ * @throws {UsageError} unknown option, missing value, or a stray argument.
+ */
+export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: S): FlagValues<S> {
+  const valueFlags = new Map<string, string>();
+  for (const [long, spec] of Object.entries(specs)) {
+    if (spec.type !== "string") continue;
+    valueFlags.set(`--${long}`, long);
+    if (spec.short) valueFlags.set(`-${spec.short}`, long);
+  }
+  const normalized: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const long = valueFlags.get(args[i]);
+    if (long !== undefined && i + 1 < args.length) {
+      normalized.push(`--${long}=${args[++i]}`);
+    } else {
+      normalized.push(args[i]);
+    }
+  }
+  try {
+    const { values } = parseArgs({
+      args: normalized,
+      options: specs,
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as FlagValues<S>;
+  } catch (error) {
+    throw new UsageError(describeParseError(error));
+  }
+}
+
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `Unknown option: ${quoted}`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `Unexpected argument: ${quoted}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing/.test(message)
+        ? `Option ${quoted.replace(/ <value>$/, "")} requires a value`
+        : `Option ${quoted} does not take a value`;
+    default:
+      return message.split("\n")[0];
+  }
+}
+
+/** A typed error class and the exit code a tool gives it. */
+export type ExitRule = readonly [new (...args: never[]) => Error, number];
+
+/** A tool's definition for {@link runTool}. */
+export interface ToolDefinition<S extends FlagSpecs> {
+  /** Usage text, printed by `-h/--help` (starts with `Usage:`). */
+  usage: string;
+  /** The tool's flags (help is added). */
+  flags: S;
+  /** Exit code of argument errors. */
+  usageExit: number;
+  /** Error class to exit code, first match wins; others exit with `usageExit`. */
+  exits?: readonly ExitRule[];
+  /** With no arguments at all, print usage to stdout and exit with this code. */
+  noArgsExit?: number;
+  /** Formats an error for stderr (default `Error: MESSAGE`). */
+  formatError?: (error: Error) => string | undefined;
+  /** The tool's work; returns the exit code. */
+  main: (flags: FlagValues<S>) => Promise<number>;
+}
+
+/** Parses flags, handles help, runs the tool, maps errors to exit codes, and exits. */
+export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Promise<never> {
+  const args = Deno.args;
+  if (args.length === 0 && tool.noArgsExit !== undefined) {
+    console.log(tool.usage);
+    Deno.exit(tool.noArgsExit);
+  }
+  let code: number;
+  try {
+    const flags = parseFlags(args, { ...tool.flags, ...HELP_FLAG });
+    if (flags.help) {
+      console.log(tool.usage);
+      Deno.exit(0);
+    }
+    code = await tool.main(flags as FlagValues<S>);
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const text = tool.formatError?.(err) ?? errorLine(err);
+    console.error(text);
+    code = exitCodeFor(err, tool);
+  }
+  Deno.exit(code);
+}
+
+/** `Error: MESSAGE` on one line (messages that already say `Error:` keep it). */
+export function errorLine(error: Error): string {
+  const message = error instanceof TmuxToolError || error instanceof TypeError ||
+      error instanceof RangeError
+    ? error.message
+    : `${error.name}: ${error.message}`;
+  const line = message.replace(/\s*\n\s*/g, " ").trim();
+  return line.startsWith("Error") ? line : `Error: ${line}`;
+}
+
+function exitCodeFor<S extends FlagSpecs>(error: Error, tool: ToolDefinition<S>): number {
+  if (error instanceof UsageError) return tool.usageExit;
+  for (const [type, code] of tool.exits ?? []) {
+    if (error instanceof type) return code;
+  }
+  return tool.usageExit;
+}
+
+/** Prints a value as 2-space pretty JSON on stdout. */
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
+
+/** Pads (or cuts) to `width` characters, counting code points. */
+export function pad(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length >= width ? text : text + " ".repeat(width - chars.length);
+}
+
+/** The first `width` code points of `text`. */
+export function cut(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : chars.slice(0, width).join("");
+}
+
+/**
+ * Parses a number flag.
+ *
+ * @throws {UsageError} with `message` when the text is not a number matching `integer`/`min`.
+ */
+export function parseNumber(
+  text: string,
+  options: { integer?: boolean; min?: number; message: string },
+): number {
+  const pattern = options.integer ? /^\d+$/ : /^(\d+(\.\d*)?|\.\d+)$/;
+  const value = Number(text);
+  if (!pattern.test(text.trim()) || !Number.isFinite(value) || value < (options.min ?? 0)) {
+    throw new UsageError(options.message);
+  }
+  return value;
+}

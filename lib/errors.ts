@@ -1,0 +1,133 @@
+/**
+ * Typed errors. Library code throws these; each tool maps them to its own
+ * documented exit codes at its edge (see `lib/cli.ts`).
+ *
+ * @module
+ */
+
+/** Base class of every error this toolkit throws on purpose. */
+export class TmuxToolError extends Error {
+  override name = "TmuxToolError";
+}
+
+/** Bad command-line or option input. */
+export class UsageError extends TmuxToolError {
+  override name = "UsageError";
+}
+
+/** `tmux` could not be started because it is not on PATH. */
+export class TmuxNotFoundError extends TmuxToolError {
+  override name = "TmuxNotFoundError";
+  constructor() {
+    super("tmux not found in PATH (install tmux, e.g. apt-get install -y tmux)");
+  }
+}
+
+/** A tmux call ran past its time bound and was killed. */
+export class TmuxTimeoutError extends TmuxToolError {
+  override name = "TmuxTimeoutError";
+  constructor(readonly subcommand: string, readonly timeoutMs: number) {
+    super(`tmux ${subcommand} did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/** A tmux call exited non-zero. */
+export class TmuxCommandError extends TmuxToolError {
+  override name = "TmuxCommandError";
+  constructor(
+    readonly subcommand: string,
+    readonly stderr: string,
+    readonly exitCode: number,
+  ) {
+    super(
+      `tmux ${subcommand} failed (exit ${exitCode})` +
+        (stderr ? `: ${stderr.trim().split("\n")[0]}` : ""),
+    );
+  }
+}
+
+/** No tmux server answers on the socket. */
+export class ServerNotRunningError extends TmuxToolError {
+  override name = "ServerNotRunningError";
+  constructor(readonly socket: string | undefined) {
+    super(
+      socket
+        ? `tmux server is not running on socket: ${socket}`
+        : "tmux server is not running on socket",
+    );
+  }
+}
+
+/** A tmux session of that name already exists, or the name is registered. */
+export class SessionExistsError extends TmuxToolError {
+  override name = "SessionExistsError";
+  constructor(readonly session: string, where: "registry" | "tmux") {
+    super(
+      where === "registry"
+        ? `Session '${session}' already exists in registry`
+        : `Session '${session}' already exists on the tmux server`,
+    );
+  }
+}
+
+/** The registry file cannot be used (not JSON, wrong version, bad shape). */
+export class RegistryInvalidError extends TmuxToolError {
+  override name = "RegistryInvalidError";
+  constructor(readonly file: string, readonly problem: string) {
+    super(`Registry ${file} is unusable: ${problem} (left unchanged)`);
+  }
+}
+
+/** The registry lock was not acquired within `LOCK_TIMEOUT`. */
+export class RegistryLockTimeoutError extends TmuxToolError {
+  override name = "RegistryLockTimeoutError";
+  constructor(readonly lockFile: string, readonly timeoutSeconds: number, detail = "") {
+    super(
+      `Timed out after ${timeoutSeconds}s waiting for registry lock ${lockFile}` +
+        (detail ? ` (${detail})` : ""),
+    );
+  }
+}
+
+/** A registry or socket path that is unsafe to trust or use. */
+export class UnsafePathError extends TmuxToolError {
+  override name = "UnsafePathError";
+}
+
+/** `-s NAME` names a session that is not in the registry. */
+export class SessionNotFoundError extends TmuxToolError {
+  override name = "SessionNotFoundError";
+  constructor(readonly session: string) {
+    super(`Session '${session}' not found in registry`);
+  }
+}
+
+/** Auto-detection found no registered session. */
+export class NoSessionsError extends TmuxToolError {
+  override name = "NoSessionsError";
+  constructor() {
+    super("No sessions found in registry");
+  }
+}
+
+/** Auto-detection found several registered sessions. */
+export class AmbiguousSessionError extends TmuxToolError {
+  override name = "AmbiguousSessionError";
+  constructor(readonly names: string[]) {
+    super(
+      `Multiple sessions found (${names.length} total), please specify session name with -s`,
+    );
+  }
+}
+
+/** The target pane (or its session) does not exist. */
+export class PaneNotFoundError extends TmuxToolError {
+  override name = "PaneNotFoundError";
+  constructor(readonly target: string, readonly sessionExists: boolean) {
+    super(
+      sessionExists
+        ? `Pane does not exist (target: ${target})`
+        : `Session does not exist (target: ${target})`,
+    );
+  }
+}

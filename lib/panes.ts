@@ -1,0 +1,134 @@
+/**
+ * Pane listing: every pane of a server from one `list-panes -a -F` call,
+ * and exact matching of a target (`session`, `session:window`,
+ * `session:window.pane`, `%id`) against that list.
+ *
+ * @module
+ */
+import { ServerNotRunningError } from "./errors.ts";
+import { formatTemplate, parseRows, type Socket, tmux, type TmuxCallOptions } from "./tmux.ts";
+
+/** One pane as tmux reports it. */
+export interface PaneInfo {
+  /** Session name. */
+  session: string;
+  /** Window index. */
+  windowIndex: number;
+  /** Window name. */
+  windowName: string;
+  /** Whether this is its session's current window. */
+  windowActive: boolean;
+  /** Pane index. */
+  paneIndex: number;
+  /** Whether this is its window's current pane. */
+  paneActive: boolean;
+  /** Pane id, `%N`: a target that never matches by prefix. */
+  paneId: string;
+  /** Whether tmux marks the pane dead (remain-on-exit). */
+  paneDead: boolean;
+  /** The pane's process id, if any. */
+  panePid: number | null;
+  /** The tmux server's process id (parent of every pane process). */
+  serverPid: number;
+}
+
+const FIELDS = [
+  "session_name",
+  "window_index",
+  "window_name",
+  "window_active",
+  "pane_index",
+  "pane_active",
+  "pane_id",
+  "pane_dead",
+  "pane_pid",
+  "pid",
+] as const;
+
+/** Parses `list-panes -F` output made with this module's template. */
+export function parsePanes(stdout: string): PaneInfo[] {
+  return parseRows(stdout).filter((row) => row.length === FIELDS.length).map((row) => ({
+    session: row[0],
+    windowIndex: Number(row[1]),
+    windowName: row[2],
+    windowActive: row[3] === "1",
+    paneIndex: Number(row[4]),
+    paneActive: row[5] === "1",
+    paneId: row[6],
+    paneDead: row[7] === "1",
+    panePid: /^\d+$/.test(row[8]) && row[8] !== "0" ? Number(row[8]) : null,
+    serverPid: Number(row[9]),
+  }));
+}
+
+/** Every pane of the server: one tmux call. */
+export async function listPanes(
+  socket: Socket | undefined,
+  options: TmuxCallOptions = {},
+): Promise<PaneInfo[]> {
+  return parsePanes(
+    await tmux(["list-panes", "-a", "-F", formatTemplate(FIELDS)], { ...options, socket }),
+  );
+}
+
+/** Like {@link listPanes}, but `null` when no server runs on the socket. */
+export async function listPanesOrNull(
+  socket: Socket | undefined,
+  options: TmuxCallOptions = {},
+): Promise<PaneInfo[] | null> {
+  try {
+    return await listPanes(socket, options);
+  } catch (error) {
+    if (error instanceof ServerNotRunningError) return null;
+    throw error;
+  }
+}
+
+/** Where a target points in a pane list. */
+export interface PaneMatch {
+  /** Whether the target's session exists. */
+  sessionExists: boolean;
+  /** The pane, when it exists. */
+  pane?: PaneInfo;
+}
+
+/** The session part of a target: before the first `:` (a leading `=` dropped). */
+export function targetSession(target: string): string {
+  const bare = target.startsWith("=") ? target.slice(1) : target;
+  const colon = bare.indexOf(":");
+  return colon === -1 ? bare : bare.slice(0, colon);
+}
+
+/**
+ * Finds a target's pane by exact names and indices: `foo` never matches `foobar`.
+ * `session` alone and `session:window` mean the current window and pane.
+ */
+export function findPane(panes: readonly PaneInfo[], target: string): PaneMatch {
+  if (/^%\d+$/.test(target)) {
+    const pane = panes.find((p) => p.paneId === target);
+    return { sessionExists: pane !== undefined, pane };
+  }
+  const session = targetSession(target);
+  const inSession = panes.filter((p) => p.session === session);
+  if (inSession.length === 0) return { sessionExists: false };
+  const bare = target.startsWith("=") ? target.slice(1) : target;
+  const rest = bare.includes(":") ? bare.slice(bare.indexOf(":") + 1) : "";
+  let windowPart = rest;
+  let panePart = "";
+  const dot = rest.lastIndexOf(".");
+  if (dot !== -1 && /^(\d+|%\d+)$/.test(rest.slice(dot + 1))) {
+    windowPart = rest.slice(0, dot);
+    panePart = rest.slice(dot + 1);
+  }
+  const inWindow = windowPart === ""
+    ? inSession.filter((p) => p.windowActive)
+    : /^\d+$/.test(windowPart)
+    ? inSession.filter((p) => p.windowIndex === Number(windowPart))
+    : inSession.filter((p) => p.windowName === windowPart);
+  const pane = panePart === ""
+    ? inWindow.find((p) => p.paneActive) ?? inWindow[0]
+    : panePart.startsWith("%")
+    ? inWindow.find((p) => p.paneId === panePart)
+    : inWindow.find((p) => p.paneIndex === Number(panePart));
+  return { sessionExists: true, pane };
+}

@@ -1,0 +1,68 @@
+/**
+ * Least permissions, declared once: what each tool may run, read, write and
+ * which environment variables it may see. Tests, shims and benchmarks build
+ * their `deno run` flags from here, never `-A`.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { type Env, ENV_VARS, resolvePaths } from "./env.ts";
+
+/** The tools, by their drop-in names. */
+export const TOOL_NAMES = [
+  "create-session",
+  "list-sessions",
+  "pane-health",
+  "kill-session",
+  "cleanup-sessions",
+  "find-sessions",
+  "safe-send",
+  "wait-for-text",
+] as const;
+
+/** A tool's drop-in name. */
+export type ToolName = typeof TOOL_NAMES[number];
+
+/** What one tool touches besides running tmux and reading its variables. */
+export interface ToolAccess {
+  /** Reads and writes the registry (and its lock). */
+  registry: boolean;
+  /** Socket directory: created (`write`), listed (`read`), or not touched. */
+  socketDir: "write" | "read" | false;
+  /** Reads `/proc` to tell a live pane process from a gone or defunct one. */
+  proc: boolean;
+}
+
+/** Every tool's access, in one table. */
+export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
+  "create-session": { registry: true, socketDir: "write", proc: false },
+  "list-sessions": { registry: true, socketDir: false, proc: true },
+  "pane-health": { registry: true, socketDir: false, proc: true },
+  "kill-session": { registry: true, socketDir: false, proc: false },
+  "cleanup-sessions": { registry: true, socketDir: false, proc: true },
+  "find-sessions": { registry: false, socketDir: "read", proc: false },
+  "safe-send": { registry: true, socketDir: false, proc: true },
+  "wait-for-text": { registry: true, socketDir: false, proc: true },
+};
+
+/** The `deno run` permission flags of `tool` for the locations `env` selects. */
+export function permissionFlags(tool: ToolName, env: Env): string[] {
+  const access = TOOL_ACCESS[tool];
+  const paths = resolvePaths(env);
+  const read = new Set<string>();
+  const write = new Set<string>();
+  if (access.registry) {
+    for (const dir of [dirname(paths.registryFile), dirname(paths.lockFile)]) {
+      read.add(dir);
+      write.add(dir);
+    }
+    if (paths.legacyRegistryFile) read.add(paths.legacyRegistryFile);
+  }
+  if (access.socketDir) read.add(paths.socketDir);
+  if (access.socketDir === "write") write.add(paths.socketDir);
+  if (access.proc) read.add("/proc");
+  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
+  if (read.size) flags.push(`--allow-read=${[...read].join(",")}`);
+  if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
+  return flags;
+}

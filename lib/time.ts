@@ -1,0 +1,38 @@
+/**
+ * Time formatting: registry timestamps and the "time ago" column.
+ *
+ * @module
+ */
+
+/** A UTC timestamp in whole seconds, `YYYY-MM-DDTHH:MM:SSZ`. */
+export function isoTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Parses a registry timestamp (`Z` or `+HHMM`/`+HH:MM` offsets) to epoch seconds, or `undefined`. */
+export function parseTimestamp(text: string | undefined): number | undefined {
+  const m = typeof text === "string" ? TIMESTAMP.exec(text.trim()) : null;
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, zone] = m;
+  let epoch = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s) / 1000;
+  if (Number.isNaN(epoch)) return undefined;
+  if (zone !== "Z") {
+    const digits = zone.replace(":", "");
+    const offset = (+digits.slice(1, 3) * 60 + +digits.slice(3, 5)) * 60;
+    epoch -= digits[0] === "-" ? -offset : offset;
+  }
+  return epoch;
+}
+
+/** `Ns ago`, `Nm ago`, `Nh ago`, `Nd ago`, or `unknown` for an unparseable timestamp. */
+export function timeAgo(timestamp: string | undefined, nowEpoch: number): string {
+  const then = parseTimestamp(timestamp);
+  if (then === undefined) return "unknown";
+  const diff = Math.max(0, Math.floor(nowEpoch - then));
+  if (diff < 60) return `${diff}s ago`;
+  if (diff < 3600) return `${Math.floor(diff / 60)}m ago`;
+  if (diff < 86400) return `${Math.floor(diff / 3600)}h ago`;
+  return `${Math.floor(diff / 86400)}d ago`;
+}

@@ -1,0 +1,7 @@
+/**
+ * Drive tmux from programs: create sessions, check pane health, keep a
+ * session registry shared with the original bash tools.
+ *
+ * @module
+ */
+export * from "./lib/errors.ts";

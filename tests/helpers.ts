@@ -1,0 +1,229 @@
+/**
+ * Test fixtures: a sandbox of temp dirs (socket dir, HOME, XDG state, TMPDIR,
+ * TMUX_TMPDIR) so no test touches the user's tmux or registry; tools run as
+ * `deno run` with exactly their declared permissions; every tmux server a
+ * test starts is killed by its socket on dispose, even when the test fails.
+ */
+import { join } from "node:path";
+import { type Env, ENV_VARS } from "../lib/env.ts";
+import { permissionFlags, type ToolName } from "../lib/permissions.ts";
+
+/** What a tool process did. */
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link Sandbox.run}. */
+export interface RunOptions {
+  /** Extra or overriding environment (`undefined` removes a variable). */
+  env?: Record<string, string | undefined>;
+  /** Text on stdin. */
+  stdin?: string;
+  /** Working directory. */
+  cwd?: string;
+  /** Script to run instead of `tools/NAME.ts`. */
+  script?: string;
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const realHome = Deno.env.get("HOME") ?? "/root";
+const DENO_DIR = Deno.env.get("DENO_DIR") ??
+  join(Deno.env.get("XDG_CACHE_HOME") ?? join(realHome, ".cache"), "deno");
+const decoder = new TextDecoder();
+
+/** Path of a tool's script. */
+export function toolScript(tool: string): string {
+  return join(ROOT, "tools", `${tool}.ts`);
+}
+
+/** A private world for one test. */
+export class Sandbox implements AsyncDisposable {
+  readonly sockets = new Set<string>();
+  readonly env: Record<string, string>;
+
+  private constructor(readonly root: string, withSocketDirEnv: boolean) {
+    this.env = {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR,
+      HOME: join(root, "home"),
+      TMPDIR: join(root, "tmp"),
+      XDG_STATE_HOME: join(root, "state"),
+      XDG_CONFIG_HOME: join(root, "config"),
+      TMUX_TMPDIR: join(root, "tmux-tmp"),
+      LANG: "C.UTF-8",
+    };
+    if (withSocketDirEnv) this.env.CLAUDE_TMUX_SOCKET_DIR = join(root, "sockets");
+  }
+
+  /** Makes a sandbox; `socketDirEnv: false` leaves `CLAUDE_TMUX_SOCKET_DIR` unset. */
+  static async create(options: { socketDirEnv?: boolean } = {}): Promise<Sandbox> {
+    const root = await Deno.makeTempDir({ prefix: "ctmux-" });
+    const box = new Sandbox(root, options.socketDirEnv ?? true);
+    for (const dir of ["home", "tmp", "state", "config", "tmux-tmp"]) {
+      await Deno.mkdir(join(root, dir), { mode: 0o700 });
+    }
+    return box;
+  }
+
+  /** The toolkit's socket directory. */
+  get socketDir(): string {
+    return this.env.CLAUDE_TMUX_SOCKET_DIR ?? join(this.env.TMPDIR, "claude-tmux-sockets");
+  }
+
+  /** The default socket the tools use. */
+  get defaultSocket(): string {
+    return join(this.socketDir, "claude.sock");
+  }
+
+  /** The registry file the tools use (with `CLAUDE_TMUX_SOCKET_DIR` set). */
+  get registryFile(): string {
+    return this.env.CLAUDE_TMUX_SOCKET_DIR
+      ? join(this.socketDir, ".sessions.json")
+      : join(this.env.XDG_STATE_HOME, "claude-tmux", ".sessions.json");
+  }
+
+  /** tmux's own default socket in this sandbox (`-t` without `-S`). */
+  get tmuxDefaultSocket(): string {
+    return join(this.env.TMUX_TMPDIR, `tmux-${Deno.uid()}`, "default");
+  }
+
+  /** A socket path in the sandbox, remembered for cleanup. */
+  socket(name = "test.sock"): string {
+    const path = join(this.root, name);
+    this.sockets.add(path);
+    return path;
+  }
+
+  /** The toolkit variables of this sandbox plus overrides, as the tools would see them. */
+  toolEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+    const env: Record<string, string | undefined> = { ...this.env, ...overrides };
+    return Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+  }
+
+  /** Runs a tool with exactly its declared permissions. */
+  async run(tool: ToolName, args: string[], options: RunOptions = {}): Promise<ToolResult> {
+    const env = this.toolEnv(options.env);
+    const flags = permissionFlags(tool, pickToolkitEnv(env));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...flags, options.script ?? toolScript(tool), ...args],
+      env,
+      clearEnv: true,
+      cwd: options.cwd ?? this.root,
+      stdin: options.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const out = await child.output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  }
+
+  /** Runs tmux on a socket of this sandbox; throws on failure. */
+  async tmux(socket: string, ...args: string[]): Promise<string> {
+    const out = await this.tmuxRaw(socket, ...args);
+    if (out.code !== 0) throw new Error(`tmux ${args.join(" ")} failed: ${out.stderr}`);
+    return out.stdout;
+  }
+
+  /** Runs tmux on a socket of this sandbox and reports what happened. */
+  async tmuxRaw(socket: string, ...args: string[]): Promise<ToolResult> {
+    this.sockets.add(socket);
+    const out = await new Deno.Command("tmux", {
+      args: ["-S", socket, ...args],
+      env: this.env,
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  }
+
+  /** Starts a detached session (a bash by default) on `socket`. */
+  async newSession(
+    socket: string,
+    name: string,
+    command: string[] = ["bash", "--norc", "--noprofile"],
+  ) {
+    await this.tmux(socket, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", ...command);
+  }
+
+  /** The registry as parsed JSON. */
+  async registry(): Promise<
+    { sessions: Record<string, Record<string, unknown>>; version: string }
+  > {
+    return JSON.parse(await Deno.readTextFile(this.registryFile));
+  }
+
+  /** Writes registry text as-is. */
+  async writeRegistry(text: string): Promise<void> {
+    await Deno.mkdir(join(this.registryFile, ".."), { recursive: true, mode: 0o700 });
+    await Deno.writeTextFile(this.registryFile, text);
+  }
+
+  /** Kills every server of the sandbox by its socket, then removes the temp tree. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const sockets = new Set([...this.sockets, this.tmuxDefaultSocket]);
+    for (const dir of [this.socketDir, this.root]) {
+      try {
+        for await (const e of Deno.readDir(dir)) {
+          if (e.name.endsWith(".sock")) sockets.add(join(dir, e.name));
+        }
+      } catch { /* not created */ }
+    }
+    await Promise.all([...sockets].map((s) =>
+      new Deno.Command("tmux", {
+        args: ["-S", s, "kill-server"],
+        stdout: "null",
+        stderr: "null",
+        env: this.env,
+        clearEnv: true,
+      }).output()
+    ));
+    await Deno.remove(this.root, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The toolkit's own variables out of a full environment. */
+export function pickToolkitEnv(env: Record<string, string>): Env {
+  const out: Env = {};
+  for (const name of ENV_VARS) if (env[name] !== undefined) out[name] = env[name];
+  return out;
+}
+
+/** Polls `fn` until it returns a truthy value, or fails after `timeoutMs`. */
+export async function waitUntil<T>(
+  fn: () => T | Promise<T>,
+  { timeoutMs = 5000, intervalMs = 20, message = "condition" } = {},
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${message}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Parses a tool's JSON stdout. */
+export function json<T = Record<string, unknown>>(result: ToolResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}): ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
