@@ -131,3 +131,13 @@ export class PaneNotFoundError extends TmuxToolError {
     );
   }
 }
+
+/** A duration that is not `N` followed by `s`, `m`, `h` or `d`. */
+export class InvalidDurationError extends UsageError {
+  override name = "InvalidDurationError";
+  /** The accepted form, shown on a line of its own. */
+  readonly hint = "Use format like: 30m, 2h, 1d";
+  constructor(readonly duration: string) {
+    super(`Invalid duration format: ${duration}`);
+  }
+}

@@ -66,3 +66,16 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
   if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
   return flags;
 }
+
+/**
+ * Flags for where the paths can't be known ahead (a shebang line, a compiled
+ * binary): run and env exactly as declared; file access unscoped, but only
+ * the kinds the tool needs.
+ */
+export function staticPermissionFlags(tool: ToolName): string[] {
+  const access = TOOL_ACCESS[tool];
+  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
+  if (access.registry || access.socketDir || access.proc) flags.push("--allow-read");
+  if (access.registry || access.socketDir === "write") flags.push("--allow-write");
+  return flags;
+}

@@ -36,3 +36,12 @@ export function timeAgo(timestamp: string | undefined, nowEpoch: number): string
   if (diff < 86400) return `${Math.floor(diff / 3600)}h ago`;
   return `${Math.floor(diff / 86400)}d ago`;
 }
+
+const DURATION = /^([0-9]+)([smhd])$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds in a duration like `30s`, `30m`, `2h`, `1d` (`^[0-9]+[smhd]$`), or `undefined`. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : undefined;
+}
