@@ -134,10 +134,28 @@ export class PaneNotFoundError extends TmuxToolError {
 
 /** A duration that is not `N` followed by `s`, `m`, `h` or `d`. */
 export class InvalidDurationError extends UsageError {
+  /** The error's name. */
   override name = "InvalidDurationError";
   /** The accepted form, shown on a line of its own. */
   readonly hint = "Use format like: 30m, 2h, 1d";
+  /** @param duration the rejected text. */
   constructor(readonly duration: string) {
     super(`Invalid duration format: ${duration}`);
+  }
+}
+
+/** Sending text to a pane failed on every attempt. */
+export class SendFailedError extends TmuxToolError {
+  /** The class name. */
+  override name = "SendFailedError";
+  /** How many attempts were made. */
+  readonly attempts: number;
+  /** Why the last attempt failed. */
+  readonly lastError: Error;
+  /** Says how many attempts failed; `lastError` is the last one's failure. */
+  constructor(attempts: number, lastError: Error) {
+    super(`Failed to send command after ${attempts} attempts`);
+    this.attempts = attempts;
+    this.lastError = lastError;
   }
 }

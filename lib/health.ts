@@ -93,3 +93,24 @@ export function processRunning(pid: number, serverPid: number): boolean {
   if (state === "Z" || state === "X") return false;
   return !(serverPid > 0 && ppid !== serverPid);
 }
+
+/** A pane's health together with the pane itself (when it exists). */
+export interface PaneInspection {
+  /** The health verdict, as {@link paneHealth} gives it. */
+  health: PaneHealth;
+  /** The pane, matched exactly; absent when it or its server is missing. */
+  pane?: PaneInfo;
+}
+
+/** Health of one pane and its pane record (for its `%id` and session): one tmux call. */
+export async function inspectPane(
+  socket: Socket | undefined,
+  target: string,
+  options: TmuxCallOptions = {},
+): Promise<PaneInspection> {
+  const panes = await listPanesOrNull(socket, options);
+  return {
+    health: healthFromPanes(panes, target),
+    pane: panes ? findPane(panes, target).pane : undefined,
+  };
+}

@@ -61,24 +61,28 @@ async function openLockFile(lockFile: string): Promise<Deno.FsFile | "directory"
   } catch (error) {
     // EISDIR: the bash tools' mkdir lock is in place.
     if (error instanceof Deno.errors.IsADirectory) return "directory";
-    if (error instanceof Error && /directory/i.test(error.message)) return "directory";
+    if ((error as { code?: string }).code === "EISDIR") return "directory";
     throw error;
   }
 }
 
-/** Says who holds a directory lock, and whether it looks stale. Never removes it. */
+/**
+ * Says who holds a directory lock, and whether it looks stale (older than
+ * the timeout). Never removes it: the owner may still be running.
+ */
 async function describeDirectoryLock(lockFile: string, timeoutSeconds: number): Promise<string> {
-  let owner = "unknown owner";
+  let owner = "unknown";
   try {
-    owner = (await Deno.readTextFile(join(lockFile, "owner"))).trim() || owner;
-  } catch { /* no owner file: keep "unknown owner" */ }
+    owner = (await Deno.readTextFile(join(lockFile, "owner"))).trim().replace(/\s+/g, " ") ||
+      owner;
+  } catch { /* no owner file (yet): owner unknown */ }
   try {
     const mtime = (await Deno.stat(lockFile)).mtime?.getTime();
-    const age = mtime === undefined ? 0 : (Date.now() - mtime) / 1000;
+    const age = mtime === undefined ? 0 : Math.floor((Date.now() - mtime) / 1000);
     if (age > timeoutSeconds) {
-      return `directory lock held by ${owner} for ${Math.floor(age)}s, looks stale; ` +
-        `remove ${lockFile} if that process is gone`;
+      return `stale directory lock of the bash tools, ${age}s old, owner: ${owner}; ` +
+        `remove ${lockFile}/ if that process is gone`;
     }
   } catch { /* gone meanwhile */ }
-  return `directory lock held by ${owner}`;
+  return `directory lock of the bash tools, owner: ${owner}`;
 }

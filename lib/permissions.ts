@@ -62,6 +62,8 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
   if (access.socketDir === "write") write.add(paths.socketDir);
   if (access.proc) read.add("/proc");
   const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
+  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
+  if (access.registry || access.socketDir === "write") flags.push("--allow-sys=uid");
   if (read.size) flags.push(`--allow-read=${[...read].join(",")}`);
   if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
   return flags;
@@ -75,6 +77,8 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
 export function staticPermissionFlags(tool: ToolName): string[] {
   const access = TOOL_ACCESS[tool];
   const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
+  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
+  if (access.registry || access.socketDir === "write") flags.push("--allow-sys=uid");
   if (access.registry || access.socketDir || access.proc) flags.push("--allow-read");
   if (access.registry || access.socketDir === "write") flags.push("--allow-write");
   return flags;

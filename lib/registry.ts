@@ -6,10 +6,16 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { type Env, lockTimeoutSeconds, type Paths, processEnv, resolvePaths } from "./env.ts";
-import { RegistryInvalidError } from "./errors.ts";
+import {
+  RegistryInvalidError,
+  RegistryLockTimeoutError,
+  SessionExistsError,
+  TmuxToolError,
+} from "./errors.ts";
 import { withLock } from "./lock.ts";
+import { checkPrivateDir, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
 import { isoTimestamp } from "./time.ts";
 
 /** The kinds of session create-session makes. */
@@ -66,6 +72,7 @@ export interface RegistryOptions {
 }
 
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Serialises a registry as the bash tools' jq did: 2-space pretty JSON and a newline. */
 export function serializeRegistry(data: RegistryData): string {
@@ -78,6 +85,7 @@ export function serializeRegistry(data: RegistryData): string {
  * @throws {RegistryInvalidError} not JSON, `sessions` not an object, or `version` not "1.0".
  */
 export function parseRegistry(text: string, file: string): RegistryData {
+  if (text.trim() === "") throw new RegistryInvalidError(file, "file is empty, not valid JSON");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -85,6 +93,9 @@ export function parseRegistry(text: string, file: string): RegistryData {
     throw new RegistryInvalidError(file, "not valid JSON");
   }
   if (!isObject(value)) throw new RegistryInvalidError(file, "top level is not an object");
+  if (!Object.hasOwn(value, "sessions")) {
+    throw new RegistryInvalidError(file, "'sessions' is missing");
+  }
   if (!isObject(value.sessions)) {
     throw new RegistryInvalidError(file, "'sessions' is not an object");
   }
@@ -135,57 +146,86 @@ export class Registry {
 
   /**
    * Reads the registry without locking (writers rename atomically).
-   * A missing file reads as empty.
+   * A missing file reads as empty. The first read of a new XDG-default
+   * registry imports the old default one (see {@link Registry.update}).
    *
    * @throws {RegistryInvalidError} the file can't be used.
+   * @throws {UnsafePathError} the file or its folder belongs to someone else or is group/other-writable.
    */
   async read(): Promise<RegistryData> {
-    let text = await readIfExists(this.file);
+    let text = await readRegistryText(this.file);
     if (text === undefined && await this.#legacyPending()) {
-      await this.update(() => undefined); // imports under the lock
-      text = await readIfExists(this.file);
+      try {
+        await this.update(() => undefined); // imports once, under the lock
+      } catch (error) {
+        // A reader must not fail on a busy lock: show what the import will give.
+        if (!(error instanceof RegistryLockTimeoutError)) throw error;
+        return await this.#legacyData() ?? emptyRegistry();
+      }
+      text = await readRegistryText(this.file);
     }
     return text === undefined ? emptyRegistry() : parseRegistry(text, this.file);
   }
 
   /**
-   * Read-modify-write under the lock. `fn` may change `data` in place and
-   * returns `{ changed, value }`; the file is rewritten only when changed.
+   * Read-modify-write under the lock. `fn` may change `data` in place; its
+   * return value is passed through. The file is rewritten (atomically) only
+   * when the data changed, and never when `fn` throws.
+   *
+   * When the registry is the XDG default and does not exist yet, the old
+   * default registry's entries are imported first (once: the new file is
+   * created even when there was nothing to import).
    *
    * @throws {RegistryInvalidError} the file can't be used (nothing is written).
    * @throws {RegistryLockTimeoutError} the lock was not acquired in time.
+   * @throws {UnsafePathError} the file or its folder belongs to someone else or is group/other-writable.
    */
   async update<T>(
     fn: (data: RegistryData) => T | Promise<T>,
     options: { signal?: AbortSignal; lockTimeoutSeconds?: number } = {},
   ): Promise<T> {
+    await ensurePrivateDir(dirname(this.file), "registry directory");
     return await withLock(this.paths.lockFile, {
       timeoutSeconds: options.lockTimeoutSeconds ?? this.#lockTimeout,
       signal: options.signal,
     }, async () => {
       await this.#removeStaleTempFiles();
-      const text = await readIfExists(this.file);
+      const text = await readRegistryText(this.file);
       let data: RegistryData;
-      let imported = false;
-      if (text === undefined) {
-        data = await this.#importLegacy() ?? emptyRegistry();
-        imported = Object.keys(data.sessions).length > 0;
-      } else {
+      let create = false;
+      if (text !== undefined) {
         data = parseRegistry(text, this.file);
+      } else if (await this.#legacyPending()) {
+        data = await this.#importLegacy() ?? emptyRegistry();
+        create = true;
+      } else {
+        data = emptyRegistry();
       }
       const before = serializeRegistry(data);
       const value = await fn(data);
       const after = serializeRegistry(data);
-      if (after !== before || imported) await writeAtomic(this.file, after);
+      if (after !== before || create) await writeAtomic(this.file, after);
       return value;
     });
   }
 
-  /** Registers (or re-registers) a session; `created_at` and unknown fields of an old entry stay. */
-  async add(name: string, fields: SessionFields): Promise<SessionEntry> {
+  /**
+   * Registers (or re-registers) a session; `created_at` and unknown fields of an old entry stay.
+   * With `exclusive`, an existing entry of that name is an error instead (checked under the lock).
+   *
+   * @throws {SessionExistsError} `exclusive` and the name is already registered.
+   */
+  async add(
+    name: string,
+    fields: SessionFields,
+    options: { exclusive?: boolean } = {},
+  ): Promise<SessionEntry> {
     return await this.update((data) => {
+      if (options.exclusive && Object.hasOwn(data.sessions, name)) {
+        throw new SessionExistsError(name, "registry");
+      }
       const now = isoTimestamp();
-      const old = data.sessions[name];
+      const old = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
       const entry: SessionEntry = {
         ...(old ?? {}),
         socket: fields.socket,
@@ -196,19 +236,26 @@ export class Registry {
       };
       delete entry.pid;
       if (typeof fields.pid === "number") entry.pid = fields.pid;
-      data.sessions[name] = orderEntry(entry);
-      return data.sessions[name];
+      const ordered = orderEntry(entry);
+      // defineProperty: a session named "__proto__" is a key like any other.
+      Object.defineProperty(data.sessions, name, {
+        value: ordered,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      return ordered;
     });
   }
 
   /**
-   * Removes a session; with `socket` only when the entry is on that socket.
-   * Returns whether an entry was removed.
+   * Removes a session; with `socket` only when the entry is on that socket
+   * (see {@link entryOnSocket}). Returns whether an entry was removed.
    */
   async remove(name: string, socket?: string): Promise<boolean> {
     return await this.update((data) => {
-      const entry = data.sessions[name];
-      if (!entry || (socket !== undefined && entry.socket !== socket)) return false;
+      const entry = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
+      if (!entry || (socket !== undefined && !entryOnSocket(entry, socket))) return false;
       delete data.sessions[name];
       return true;
     });
@@ -217,48 +264,65 @@ export class Registry {
   /** Sets `last_active` of a session to now, if it is registered. */
   async touch(name: string, options: { lockTimeoutSeconds?: number } = {}): Promise<void> {
     await this.update((data) => {
-      const entry = data.sessions[name];
-      if (entry) entry.last_active = isoTimestamp();
+      if (Object.hasOwn(data.sessions, name)) data.sessions[name].last_active = isoTimestamp();
     }, options);
   }
 
+  /** Whether an old default registry may need importing (the registry is the XDG default). */
   async #legacyPending(): Promise<boolean> {
     const legacy = this.paths.legacyRegistryFile;
     if (!legacy || legacy === this.file) return false;
     try {
-      await Deno.stat(legacy);
+      await Deno.lstat(legacy);
       return true;
     } catch {
       return false;
     }
   }
 
+  /**
+   * The old default registry's data, or `undefined` when it is missing,
+   * empty of sessions, unusable or unsafe (someone else's file): nothing to
+   * import then, and nothing to say (stderr stays quiet on success).
+   */
+  async #legacyData(): Promise<RegistryData | undefined> {
+    const legacy = this.paths.legacyRegistryFile;
+    if (!legacy) return undefined;
+    try {
+      // Only read, never written: the file's own owner and mode are what matter
+      // (and the tools may read just that file, not its folder).
+      const text = await readRegistryText(legacy, "old registry", false);
+      const data = text === undefined ? undefined : parseRegistry(text, legacy);
+      return data && Object.keys(data.sessions).length > 0 ? data : undefined;
+    } catch (error) {
+      if (error instanceof TmuxToolError) return undefined;
+      throw error;
+    }
+  }
+
   /** One-time import of the old default registry into a new XDG-default file. */
   async #importLegacy(): Promise<RegistryData | undefined> {
-    if (!(await this.#legacyPending())) return undefined;
-    const legacy = this.paths.legacyRegistryFile!;
-    const text = await readIfExists(legacy);
-    if (text === undefined) return undefined;
-    let data: RegistryData;
-    try {
-      data = parseRegistry(text, legacy);
-    } catch (error) {
-      this.#notice(`Not importing ${legacy}: ${(error as Error).message}`);
-      return undefined;
-    }
+    const data = await this.#legacyData();
+    if (data === undefined) return undefined;
     const count = Object.keys(data.sessions).length;
-    if (count === 0) return undefined;
-    this.#notice(`Imported ${count} session(s) from old registry ${legacy} into ${this.file}`);
+    this.#notice(
+      `Imported ${count} session(s) from old registry ${this.paths.legacyRegistryFile} ` +
+        `into ${this.file}`,
+    );
     return data;
   }
 
-  /** Under the lock, any temp file of ours is left from a writer that died mid-write. */
+  /**
+   * Under the lock no writer of ours is mid-write, so a temp file of ours is
+   * left from a writer that died between creating and renaming it.
+   */
   async #removeStaleTempFiles(): Promise<void> {
-    const prefix = `${basename(this.file)}.tmp.`;
+    const dir = dirname(this.file);
+    const pattern = tempFilePattern(this.file);
     try {
-      for await (const entry of Deno.readDir(dirname(this.file))) {
-        if (entry.isFile && entry.name.startsWith(prefix)) {
-          await Deno.remove(join(dirname(this.file), entry.name)).catch(() => {});
+      for await (const entry of Deno.readDir(dir)) {
+        if (entry.isFile && pattern.test(entry.name)) {
+          await Deno.remove(join(dir, entry.name)).catch(() => {});
         }
       }
     } catch (error) {
@@ -267,31 +331,103 @@ export class Registry {
   }
 }
 
+/** Whether `entry` lives on the socket `socket`, both paths taken as absolute. */
+export function entryOnSocket(entry: SessionEntry, socket: string): boolean {
+  return typeof entry.socket === "string" && resolve(entry.socket) === resolve(socket);
+}
+
 /** Known fields first, in the registry's documented order; unknown fields after. */
 function orderEntry(entry: SessionEntry): SessionEntry {
   const { socket, target, type, created_at, last_active, pid, ...extra } = entry;
-  const ordered: SessionEntry = { socket, target, type, created_at, last_active };
-  if (pid !== undefined) ordered.pid = pid;
-  return Object.assign(ordered, extra);
+  // Spread (not Object.assign), so an extra field named "__proto__" stays a field.
+  return pid === undefined
+    ? { socket, target, type, created_at, last_active, ...extra }
+    : { socket, target, type, created_at, last_active, pid, ...extra };
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
+/**
+ * Reads a registry file after checking its folder (unless `checkDir` is
+ * false) and, on the open file (so what is checked is what is read), its
+ * owner and mode; `undefined` when missing.
+ */
+async function readRegistryText(
+  file: string,
+  role = "registry",
+  checkDir = true,
+): Promise<string | undefined> {
+  if (checkDir && !(await checkPrivateDir(dirname(file), `${role} directory`))) return undefined;
+  let handle: Deno.FsFile;
   try {
-    return await Deno.readTextFile(file);
+    handle = await Deno.open(file, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new RegistryInvalidError(file, "not readable (permission denied)");
+    }
     throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile) {
+      throw new RegistryInvalidError(
+        file,
+        info.isDirectory ? "it is a directory" : "not a regular file",
+      );
+    }
+    checkPrivateInfo(info, file, role);
+    const bytes = await readToEnd(handle);
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new RegistryInvalidError(file, "not valid UTF-8 text");
+    }
+  } finally {
+    handle.close();
   }
 }
 
-/** Temp file created exclusively in the same folder, then renamed over the target. */
+async function readToEnd(handle: Deno.FsFile): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const buffer = new Uint8Array(64 * 1024);
+    const n = await handle.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.subarray(0, n));
+    size += n;
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/** Names of this registry's temp files: `<name>.tmp.<pid>.<random>`. */
+function tempFilePattern(file: string): RegExp {
+  const base = basename(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${base}\\.tmp\\.\\d+\\.[0-9a-z]+$`);
+}
+
+/**
+ * Writes `text` to a temp file created exclusively (O_EXCL: a planted file or
+ * symlink at that name is never followed or reused) in the same folder, mode
+ * 0600, then renames it over `file`. On failure the temp file is removed.
+ */
 async function writeAtomic(file: string, text: string): Promise<void> {
   const dir = dirname(file);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const suffix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
   const tmp = join(dir, `${basename(file)}.tmp.${Deno.pid}.${suffix}`);
   try {
     await Deno.writeFile(tmp, encoder.encode(text), { createNew: true, mode: 0o600 });
+  } catch (error) {
+    // Not created by us when it already existed: leave that one alone.
+    if (!(error instanceof Deno.errors.AlreadyExists)) await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+  try {
     await Deno.rename(tmp, file);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});

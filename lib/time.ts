@@ -45,3 +45,19 @@ export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text);
   return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : undefined;
 }
+
+/** Waits `ms` milliseconds; resolves `false` at once if `signal` aborts first, else `true`. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -58,44 +58,90 @@ const SERVER_DOWN = /no server running|error connecting to|server exited unexpec
 /**
  * Runs `tmux [-S|-L] ARGS...` and returns its stdout.
  *
+ * The call is bounded: when `timeoutMs` passes (or `signal` aborts) tmux is
+ * killed with SIGKILL and its pipes are closed, so not even a process that
+ * inherited them (a fake `tmux` script's child) can keep the caller waiting.
+ *
  * @throws {TmuxNotFoundError} tmux is not on PATH.
  * @throws {TmuxTimeoutError} the call ran past its bound.
  * @throws {ServerNotRunningError} no server answers on the socket.
  * @throws {TmuxCommandError} any other non-zero exit.
+ * @throws the signal's reason when `signal` aborts the call.
  */
 export async function tmux(args: string[], options: TmuxCallOptions = {}): Promise<string> {
   const timeoutMs = Math.max(1, Math.floor(options.timeoutMs ?? DEFAULT_TMUX_TIMEOUT_MS));
-  const timer = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timer, options.signal]) : timer;
+  const { signal } = options;
+  signal?.throwIfAborted();
   const subcommand = args[0] ?? "";
-  let output: Deno.CommandOutput;
+  let child: Deno.ChildProcess;
   try {
-    const child = new Deno.Command("tmux", {
+    child = new Deno.Command("tmux", {
       args: [...socketArgs(options.socket), ...args],
       stdin: options.stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      signal,
     }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new TmuxNotFoundError();
+    throw error;
+  }
+  const stdout = child.stdout.getReader();
+  const stderr = child.stderr.getReader();
+  let stopped: "timeout" | "abort" | undefined;
+  const stop = (why: "timeout" | "abort") => {
+    stopped ??= why;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    // Closing our ends ends the reads even if something else still holds the pipes.
+    stdout.cancel().catch(() => {});
+    stderr.cancel().catch(() => {});
+  };
+  const timer = setTimeout(() => stop("timeout"), timeoutMs);
+  const onAbort = () => stop("abort");
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const output = Promise.all([child.status, readAll(stdout), readAll(stderr)]);
     if (options.stdin) {
       const writer = child.stdin.getWriter();
       // tmux may exit before reading everything; its exit status tells.
       await writer.write(options.stdin).catch(() => {});
       await writer.close().catch(() => {});
     }
-    output = await child.output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new TmuxNotFoundError();
-    throw error;
+    const [status, out, err] = await output;
+    if (stopped === "abort") throw signal?.reason;
+    if (stopped === "timeout") throw new TmuxTimeoutError(subcommand, timeoutMs);
+    if (!status.success) {
+      const text = decoder.decode(err);
+      if (SERVER_DOWN.test(text)) throw new ServerNotRunningError(socketLabel(options.socket));
+      throw new TmuxCommandError(subcommand, text, status.code);
+    }
+    return decoder.decode(out);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
-  if (!output.success) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    if (timer.aborted) throw new TmuxTimeoutError(subcommand, timeoutMs);
-    const stderr = decoder.decode(output.stderr);
-    if (SERVER_DOWN.test(stderr)) throw new ServerNotRunningError(socketLabel(options.socket));
-    throw new TmuxCommandError(subcommand, stderr, output.code);
+}
+
+/** Reads a stream to its end (or until it is cancelled) into one buffer. */
+async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    // A read cut short by cancel() ends like the end of the stream.
+    const result = await reader.read().catch(() => undefined);
+    if (!result || result.done) break;
+    chunks.push(result.value);
+    size += result.value.length;
   }
-  return decoder.decode(output.stdout);
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
 }
 
 /** Builds a `-F` template from format variables, joined by {@link FIELD_SEP}. */
@@ -111,4 +157,27 @@ export function parseRows(stdout: string): string[][] {
 /** Exact session target: `=NAME`, so `foo` never matches `foobar`. */
 export function exactSession(name: string): string {
   return `=${name}`;
+}
+
+/**
+ * Starts `tmux [-S|-L] ARGS...` as a long-lived process (a control-mode
+ * client) with stdin and stdout piped and stderr discarded. The socket flag
+ * is added here, as for {@link tmux}. The caller owns the process: it must
+ * close its stdin, read its stdout and await its status. If the caller dies,
+ * tmux sees its stdin close and exits.
+ *
+ * @throws {TmuxNotFoundError} tmux is not on PATH.
+ */
+export function spawnTmux(args: string[], options: { socket?: Socket } = {}): Deno.ChildProcess {
+  try {
+    return new Deno.Command("tmux", {
+      args: [...socketArgs(options.socket), ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new TmuxNotFoundError();
+    throw error;
+  }
 }

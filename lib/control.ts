@@ -1,0 +1,190 @@
+/**
+ * A tmux control-mode client used as a wake-up: `tmux -N -C attach-session
+ * -t =SESSION -f read-only,ignore-size` reports `%output %PANE ...` as a
+ * pane gets output, and other notifications (`%window-close`, `%exit`, ...)
+ * as panes and sessions change. It is read-only, never resizes the window
+ * (`ignore-size`), never starts a server (`-N`), and exits when its stdin
+ * closes, so it ends with its owner even when the owner is killed.
+ *
+ * @module
+ */
+import { type Socket, spawnTmux } from "./tmux.ts";
+
+/** Why {@link ControlClient.changed} returned. */
+export type ControlWake = "changed" | "closed" | "timeout" | "aborted";
+
+/** Options of {@link ControlClient.attach}. */
+export interface AttachOptions {
+  /** Only `%output` of this pane (`%N`) counts as a change; other panes' output is ignored. */
+  pane?: string;
+  /** Give up attaching after this many milliseconds (default 2000). */
+  timeoutMs?: number;
+  /** Give up attaching when this aborts. */
+  signal?: AbortSignal;
+}
+
+/** How long {@link ControlClient.close} waits for tmux to leave after its stdin closed. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * A control-mode client attached to one session. Every relevant
+ * notification advances {@link ControlClient.seq}; waiters compare it with
+ * the value they saw before looking at the pane, so nothing is missed.
+ */
+export class ControlClient implements AsyncDisposable {
+  #seq = 0;
+  #closed = false;
+  #wakers = new Set<() => void>();
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #reading: Promise<void>;
+  readonly #pane?: string;
+  #attached?: (ok: boolean) => void;
+
+  private constructor(child: Deno.ChildProcess, pane: string | undefined) {
+    this.#child = child;
+    this.#pane = pane;
+    this.#stdin = child.stdin.getWriter();
+    this.#reading = this.#read();
+  }
+
+  /**
+   * Attaches a control client to `session` (matched exactly). Returns `null`
+   * when it can't attach (no such session, no server, too slow, an old tmux);
+   * the caller then polls instead.
+   *
+   * @example
+   * ```ts ignore
+   * await using client = await ControlClient.attach({ path: sock }, "work", { pane: "%3" });
+   * ```
+   * @throws {TmuxNotFoundError} tmux is not on PATH.
+   */
+  static async attach(
+    socket: Socket | undefined,
+    session: string,
+    options: AttachOptions = {},
+  ): Promise<ControlClient | null> {
+    const child = spawnTmux(
+      ["-N", "-C", "attach-session", "-t", `=${session}`, "-f", "read-only,ignore-size"],
+      { socket },
+    );
+    const client = new ControlClient(child, options.pane);
+    const attached = new Promise<boolean>((resolve) => client.#attached = resolve);
+    const timer = setTimeout(() => client.#attached?.(false), options.timeoutMs ?? 2000);
+    const onAbort = () => client.#attached?.(false);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    try {
+      if (await attached) return client;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    await client.close();
+    return null;
+  }
+
+  /** Advances on every relevant notification (and when the client ends). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Whether the client has ended (its session or server went away, or it was closed). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Resolves when {@link seq} moves past `since` (at once if it already
+   * has), when the client ends, after `timeoutMs`, or when `signal` aborts.
+   */
+  changed(since: number, timeoutMs: number, signal?: AbortSignal): Promise<ControlWake> {
+    if (signal?.aborted) return Promise.resolve("aborted");
+    if (this.#closed) return Promise.resolve("closed");
+    if (this.#seq > since) return Promise.resolve("changed");
+    return new Promise((resolve) => {
+      const finish = (wake: ControlWake) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#wakers.delete(waker);
+        resolve(wake);
+      };
+      const waker = () => finish(this.#closed ? "closed" : "changed");
+      const onAbort = () => finish("aborted");
+      const timer = setTimeout(() => finish("timeout"), Math.max(0, timeoutMs));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#wakers.add(waker);
+    });
+  }
+
+  /**
+   * Detaches: closes tmux's stdin (tmux then exits), kills it if it has not
+   * left within a second, and waits until the process is gone.
+   */
+  async close(): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, CLOSE_GRACE_MS);
+    try {
+      await this.#child.status;
+      await this.#reading;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #wake(): void {
+    this.#seq++;
+    for (const waker of [...this.#wakers]) waker();
+  }
+
+  async #read(): Promise<void> {
+    let inBlock = false;
+    let pending = "";
+    try {
+      for await (const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())) {
+        pending += chunk;
+        let newline: number;
+        while ((newline = pending.indexOf("\n")) !== -1) {
+          const line = pending.slice(0, newline);
+          pending = pending.slice(newline + 1);
+          inBlock = this.#handle(line, inBlock);
+        }
+      }
+    } catch { /* the stream broke: treat it as the end */ }
+    this.#closed = true;
+    this.#attached?.(false);
+    this.#wake();
+  }
+
+  /** Handles one line; returns whether a command's output block is open. */
+  #handle(line: string, inBlock: boolean): boolean {
+    if (inBlock) {
+      if (line.startsWith("%end ") || line.startsWith("%error ")) {
+        // The first block answers the attach command itself.
+        this.#attached?.(line.startsWith("%end "));
+        this.#attached = undefined;
+        return false;
+      }
+      return true;
+    }
+    if (line.startsWith("%begin ")) return true;
+    if (line.startsWith("%output ") || line.startsWith("%extended-output ")) {
+      const pane = line.split(" ", 2)[1];
+      if (this.#pane === undefined || pane === this.#pane) this.#wake();
+      return false;
+    }
+    // Anything else (window closed, layout changed, session gone, ...) may
+    // concern the pane: let the waiter look.
+    if (line.startsWith("%")) this.#wake();
+    return false;
+  }
+}

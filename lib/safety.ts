@@ -1,0 +1,151 @@
+/**
+ * Path safety: the socket directory, the registry and their folders must
+ * belong to the current user (or root) and must not be writable by group or
+ * others. Otherwise someone else could pre-create `/tmp/claude-tmux-sockets`
+ * (or plant a registry) and point the tools at a tmux server they control.
+ *
+ * @module
+ */
+import type { Paths } from "./env.ts";
+import { UnsafePathError } from "./errors.ts";
+
+/** What a checked path is, for messages (`socket directory`, `registry`, ...). */
+export type PathRole = string;
+
+let cachedUid: number | null | undefined;
+
+/**
+ * The current user id (cached: one lookup per process). `Deno.uid()` needs
+ * `--allow-sys=uid`; without it, and on systems without uids, `null`.
+ */
+export function currentUid(): number | null {
+  if (cachedUid === undefined) {
+    try {
+      cachedUid = Deno.uid();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotCapable)) throw error;
+      throw new UnsafePathError(
+        "Cannot check file ownership: run with --allow-sys=uid (see lib/permissions.ts)",
+      );
+    }
+  }
+  return cachedUid;
+}
+
+/**
+ * Checks already-fetched file info: owned by the current user or root, and
+ * not writable by group or others.
+ *
+ * @param info `Deno.stat`/`FsFile.stat` result of `path`.
+ * @param path The path, for the message.
+ * @param role What the path is, for the message.
+ * @throws {UnsafePathError} owned by another user, or group/other-writable.
+ */
+export function checkPrivateInfo(info: Deno.FileInfo, path: string, role: PathRole): void {
+  const uid = currentUid();
+  if (uid !== null && info.uid !== null && info.uid !== uid && info.uid !== 0) {
+    throw new UnsafePathError(
+      `Refusing to use ${role} ${path}: owned by uid ${info.uid}, not by you (uid ${uid}); ` +
+        `someone else may control it`,
+    );
+  }
+  const mode = info.mode ?? 0;
+  if (mode & 0o022) {
+    const who = (mode & 0o020 ? ["group"] : []).concat(mode & 0o002 ? ["others"] : []);
+    throw new UnsafePathError(
+      `Refusing to use ${role} ${path}: writable by ${who.join(" and ")} ` +
+        `(mode ${(mode & 0o7777).toString(8).padStart(4, "0")}); fix with: chmod go-w ${path}`,
+    );
+  }
+}
+
+/**
+ * Checks a directory the toolkit keeps sockets or the registry in. A
+ * symlink is followed, but the link itself must be ours (or root's) too.
+ *
+ * @param path The directory.
+ * @param role What it is, for the message (default `directory`).
+ * @returns `false` when it does not exist, `true` when it is safe.
+ * @throws {UnsafePathError} not a directory, owned by another user, or group/other-writable.
+ *
+ * @example
+ * ```ts
+ * import { checkPrivateDir } from "./safety.ts";
+ * const dir = await Deno.makeTempDir();
+ * await checkPrivateDir(dir, "socket directory"); // true: made 0700 by us
+ * ```
+ */
+export async function checkPrivateDir(path: string, role: PathRole = "directory"): Promise<boolean> {
+  const info = await statChecked(path, role);
+  if (info === undefined) return false;
+  if (!info.isDirectory) {
+    throw new UnsafePathError(`Refusing to use ${role} ${path}: not a directory`);
+  }
+  checkPrivateInfo(info, path, role);
+  return true;
+}
+
+/**
+ * Checks a file the toolkit trusts (the registry). A symlink is followed,
+ * but the link itself must be ours (or root's) too.
+ *
+ * @param path The file.
+ * @param role What it is, for the message (default `file`).
+ * @returns `false` when it does not exist, `true` when it is safe.
+ * @throws {UnsafePathError} owned by another user, or group/other-writable.
+ */
+export async function checkPrivateFile(path: string, role: PathRole = "file"): Promise<boolean> {
+  const info = await statChecked(path, role);
+  if (info === undefined) return false;
+  checkPrivateInfo(info, path, role);
+  return true;
+}
+
+/**
+ * Creates a directory (and missing parents) with mode 0700, or checks the
+ * one that is already there.
+ *
+ * @throws {UnsafePathError} the existing directory is not private to the user.
+ */
+export async function ensurePrivateDir(path: string, role: PathRole = "directory"): Promise<void> {
+  // mkdir -p semantics: an existing directory is fine here and checked next,
+  // so a concurrent creator is not an error.
+  await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+  await checkPrivateDir(path, role);
+}
+
+/**
+ * Creates the socket directory with mode 0700, or checks the existing one
+ * (create-session calls this before starting a server in it).
+ *
+ * @throws {UnsafePathError} the directory belongs to someone else or is group/other-writable.
+ *
+ * @example
+ * ```ts
+ * import { resolvePaths } from "./env.ts";
+ * import { ensureSocketDir } from "./safety.ts";
+ * const dir = await Deno.makeTempDir();
+ * await ensureSocketDir(resolvePaths({ CLAUDE_TMUX_SOCKET_DIR: `${dir}/sockets` }));
+ * ```
+ */
+export async function ensureSocketDir(paths: Pick<Paths, "socketDir">): Promise<void> {
+  await ensurePrivateDir(paths.socketDir, "socket directory");
+}
+
+/** lstat, then stat through a symlink whose own owner is checked; `undefined` when missing. */
+async function statChecked(path: string, role: PathRole): Promise<Deno.FileInfo | undefined> {
+  try {
+    const link = await Deno.lstat(path);
+    if (!link.isSymlink) return link;
+    const uid = currentUid();
+    if (uid !== null && link.uid !== null && link.uid !== uid && link.uid !== 0) {
+      throw new UnsafePathError(
+        `Refusing to use ${role} ${path}: a symlink owned by uid ${link.uid}, not by you (uid ${uid})`,
+      );
+    }
+    return await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}

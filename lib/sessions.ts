@@ -1,0 +1,188 @@
+/**
+ * Registered sessions as a whole: the status of every registry entry, read
+ * with one `list-panes -a` call per distinct socket (sockets queried in
+ * parallel, never a call per session), and which entries a cleanup removes.
+ *
+ * @module
+ */
+import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
+import { healthFromPanes, type HealthStatus } from "./health.ts";
+import { listPanesOrNull, type PaneInfo } from "./panes.ts";
+import { type Registry, type RegistryData, type SessionEntry, sessionNames } from "./registry.ts";
+import { parseTimestamp } from "./time.ts";
+import type { TmuxCallOptions } from "./tmux.ts";
+
+/**
+ * A registered session's status as list-sessions shows it: `alive` (healthy),
+ * `dead`, `missing`, `zombie`, `server` (server not running) or `unknown`
+ * (health could not be decided: a malformed entry, or tmux failed or timed
+ * out on its socket).
+ */
+export type SessionStatus = "alive" | "dead" | "missing" | "zombie" | "server" | "unknown";
+
+/** One registry entry with its status. */
+export interface SessionState {
+  /** Registry name. */
+  name: string;
+  /** The entry as stored (unknown fields included). */
+  entry: SessionEntry;
+  /** Its status now. */
+  status: SessionStatus;
+}
+
+const STATUS_OF_HEALTH: Record<HealthStatus, SessionStatus> = {
+  healthy: "alive",
+  dead: "dead",
+  missing: "missing",
+  zombie: "zombie",
+  server_not_running: "server",
+};
+
+/** What one socket's pane list turned out to be. */
+type SocketPanes = readonly PaneInfo[] | null | "unknown";
+
+/**
+ * The status of every registered session, in name (code-point) order.
+ *
+ * @throws {TmuxNotFoundError} tmux is not on PATH.
+ */
+export async function sessionStates(
+  data: RegistryData,
+  options: TmuxCallOptions = {},
+): Promise<SessionState[]> {
+  const names = sessionNames(data);
+  const sockets = new Set<string>();
+  for (const name of names) {
+    const socket = entrySocket(data.sessions[name]);
+    if (socket !== undefined) sockets.add(socket);
+  }
+  const panesBySocket = new Map(
+    await Promise.all(
+      [...sockets].map(async (socket) => [socket, await socketPanes(socket, options)] as const),
+    ),
+  );
+  return names.map((name) => {
+    const entry = data.sessions[name];
+    const socket = entrySocket(entry);
+    const panes = socket === undefined ? undefined : panesBySocket.get(socket);
+    const status: SessionStatus =
+      panes === undefined || panes === "unknown" || typeof entry.target !== "string"
+        ? "unknown"
+        : STATUS_OF_HEALTH[healthFromPanes(panes, entry.target).status];
+    return { name, entry, status };
+  });
+}
+
+/** The entry's socket path, when it has a usable one. */
+function entrySocket(entry: SessionEntry): string | undefined {
+  const socket: unknown = entry.socket;
+  return typeof socket === "string" && socket !== "" ? socket : undefined;
+}
+
+/** One socket's panes; a tmux failure or timeout there leaves its sessions `unknown`. */
+async function socketPanes(socket: string, options: TmuxCallOptions): Promise<SocketPanes> {
+  try {
+    return await listPanesOrNull({ path: socket }, options);
+  } catch (error) {
+    if (error instanceof TmuxNotFoundError || !(error instanceof TmuxToolError)) throw error;
+    return "unknown";
+  }
+}
+
+/** Which entries a cleanup removes. */
+export interface CleanupPolicy {
+  /** Every entry (`--all`); no health check is needed then. */
+  all: boolean;
+  /** Also entries created more than this many seconds ago; `0` means no age filter. */
+  olderThanSeconds: number;
+  /** The duration as the user wrote it, for the reason text (`older than 2h`). */
+  olderThanLabel: string;
+  /** "Now" in epoch seconds. */
+  nowEpoch: number;
+}
+
+/** An entry a cleanup removes, and why. */
+export interface CleanupItem {
+  /** Registry name. */
+  name: string;
+  /** `dead/missing/zombie`, `older than D`, both joined by ` + `, or `all sessions mode`. */
+  reason: string;
+}
+
+/** The reason given to entries whose session is not healthy. */
+export const UNHEALTHY_REASON = "dead/missing/zombie";
+
+/** The reason given to every entry with `--all`. */
+export const ALL_REASON = "all sessions mode";
+
+/**
+ * The entries of `data` that `policy` removes, in name order. Not healthy
+ * means `dead`, `missing`, `zombie` or `server`; an `unknown` entry (its
+ * health could not be decided) is kept unless `--all` or its age removes it.
+ * An unparseable `created_at` counts as old.
+ *
+ * @throws {TmuxNotFoundError} tmux is not on PATH (health is needed).
+ */
+export async function selectForCleanup(
+  data: RegistryData,
+  policy: CleanupPolicy,
+  options: TmuxCallOptions = {},
+): Promise<CleanupItem[]> {
+  if (policy.all) return sessionNames(data).map((name) => ({ name, reason: ALL_REASON }));
+  const items: CleanupItem[] = [];
+  for (const { name, entry, status } of await sessionStates(data, options)) {
+    const reasons: string[] = [];
+    if (status !== "alive" && status !== "unknown") reasons.push(UNHEALTHY_REASON);
+    if (policy.olderThanSeconds > 0 && isOlderThan(entry, policy)) {
+      reasons.push(`older than ${policy.olderThanLabel}`);
+    }
+    if (reasons.length > 0) items.push({ name, reason: reasons.join(" + ") });
+  }
+  return items;
+}
+
+function isOlderThan(entry: SessionEntry, policy: CleanupPolicy): boolean {
+  const created = parseTimestamp(entry.created_at);
+  return created === undefined || policy.nowEpoch - created > policy.olderThanSeconds;
+}
+
+/** What a cleanup did (or, in a dry run, would do). */
+export interface CleanupResult {
+  /** The registry had no entries at all. */
+  registryEmpty: boolean;
+  /** The entries removed (or that would be). */
+  items: CleanupItem[];
+}
+
+/**
+ * tmux bound while the registry lock is held: a hung server must not keep
+ * other writers waiting out their own lock timeout.
+ */
+const LOCKED_TMUX_TIMEOUT_MS = 2000;
+
+/**
+ * Removes the registry entries `policy` selects; tmux sessions are never
+ * touched. Deciding and removing happen under one lock, so an entry added or
+ * re-created meanwhile is judged as it is when removed. A dry run only reads.
+ *
+ * @throws {RegistryInvalidError} the registry can't be used (nothing is written).
+ * @throws {RegistryLockTimeoutError} the lock was not acquired in time.
+ * @throws {TmuxNotFoundError} tmux is not on PATH.
+ */
+export async function cleanupSessions(
+  registry: Registry,
+  policy: CleanupPolicy,
+  options: { dryRun?: boolean } = {},
+): Promise<CleanupResult> {
+  const snapshot = await registry.read();
+  if (sessionNames(snapshot).length === 0) return { registryEmpty: true, items: [] };
+  if (options.dryRun) {
+    return { registryEmpty: false, items: await selectForCleanup(snapshot, policy) };
+  }
+  return await registry.update(async (data) => {
+    if (sessionNames(data).length === 0) return { registryEmpty: true, items: [] };
+    const items = await selectForCleanup(data, policy, { timeoutMs: LOCKED_TMUX_TIMEOUT_MS });
+    for (const { name } of items) delete data.sessions[name];
+    return { registryEmpty: false, items };
+  });
+}

@@ -1,0 +1,320 @@
+import {
+  deepEqual as assertEquals,
+  equal,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { join } from "node:path";
+import { json, Sandbox, waitUntil } from "./helpers.ts";
+
+/** 2025-11-24T16:00:00Z */
+const NOW = "1764000000";
+
+/** A live server with a healthy session and a dead (remain-on-exit) one. */
+async function liveServer(box: Sandbox): Promise<string> {
+  const live = box.socket("live.sock");
+  await box.newSession(live, "alive-one");
+  await box.tmux(live, "set-option", "-g", "remain-on-exit", "on");
+  await box.tmux(live, "new-session", "-d", "-s", "dies", "sh", "-c", "exit 0");
+  await waitUntil(
+    async () =>
+      (await box.tmux(live, "display", "-p", "-t", "=dies:", "#{pane_dead}")).trim() === "1",
+    { message: "pane of 'dies' to be dead" },
+  );
+  return live;
+}
+
+Deno.test("list-sessions prints the table byte for byte", async (t) => {
+  await using box = await Sandbox.create();
+  const live = await liveServer(box);
+  const gone = box.socket("a-very-long-socket-name-gone.sock");
+  await box.writeRegistry(JSON.stringify(
+    {
+      sessions: {
+        "on-gone-server": {
+          socket: gone,
+          target: "on-gone-server:0.0",
+          type: "debugger",
+          created_at: "2025-11-17T15:59:55Z",
+          last_active: "2025-11-17T15:59:55Z",
+          pid: 1,
+        },
+        "dies": {
+          socket: live,
+          target: "dies:0.0",
+          type: "python-repl",
+          created_at: "2025-11-24T15:33:55Z",
+          last_active: "2025-11-24T15:33:55Z",
+          pid: 77,
+        },
+        "alive-one": {
+          socket: live,
+          target: "alive-one:0.0",
+          type: "shell",
+          created_at: "2025-11-24T15:59:30Z",
+          last_active: "2025-11-24T15:59:30Z",
+          pid: 4242,
+        },
+        "missing-session-with-a-long-name": {
+          socket: live,
+          target: "missing-session-with-a-long-name:0.0",
+          type: "shell",
+          created_at: "2025-11-24T10:58:20+0000",
+          last_active: "2025-11-24T10:58:20+0000",
+        },
+        "no-socket": { type: "shell", created_at: "2025-11-24T15:59:30Z" },
+        "Zed-garbage": {
+          socket: live,
+          target: "alive-one:0.0",
+          type: "shell",
+          created_at: "yesterday",
+          last_active: "yesterday",
+          pid: 12345678,
+        },
+      },
+      version: "1.0",
+    },
+    null,
+    2,
+  ));
+
+  await t.step("rows sorted by code point, values cut, dashes under headers", async () => {
+    const r = await box.run("list-sessions", [], { env: { NOW_EPOCH: NOW } });
+    assertEquals(r.stderr, "");
+    assertEquals(r.code, 0);
+    assertEquals(
+      r.stdout,
+      [
+        "NAME                 SOCKET               TARGET               STATUS     PID      CREATED        ",
+        "----                 ------               ------               ------     ---      -------        ",
+        "Zed-garbage          live.sock            alive-one:0.0        alive      12345678 unknown        ",
+        "alive-one            live.sock            alive-one:0.0        alive      4242     30s ago        ",
+        "dies                 live.sock            dies:0.0             dead       77       26m ago        ",
+        "missing-session-with live.sock            missing-session-with missing    -        5h ago         ",
+        "no-socket            -                    -                    unknown    -        30s ago        ",
+        "on-gone-server       a-very-long-socket-n on-gone-server:0.0   server     1        7d ago         ",
+        "",
+        "Total: 6 | Alive: 2 | Dead: 4",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  await t.step("JSON: documented key order, statuses, pid number or null", async () => {
+    const r = await box.run("list-sessions", ["--json"], { env: { NOW_EPOCH: NOW } });
+    assertEquals(r.stderr, "");
+    assertEquals(r.code, 0);
+    const out = json<{ sessions: Record<string, unknown>[] }>(r);
+    assertEquals(Object.keys(out), ["sessions", "total", "alive", "dead"]);
+    assertEquals(out, { ...out, total: 6, alive: 2, dead: 4 });
+    for (const s of out.sessions) {
+      assertEquals(Object.keys(s), [
+        "name",
+        "socket",
+        "socket_basename",
+        "target",
+        "type",
+        "status",
+        "pid",
+        "created_at",
+        "last_active",
+      ]);
+    }
+    assertEquals(
+      out.sessions.map((s) => [s.name, s.status, s.pid]),
+      [
+        ["Zed-garbage", "alive", 12345678],
+        ["alive-one", "alive", 4242],
+        ["dies", "dead", 77],
+        ["missing-session-with-a-long-name", "missing", null],
+        ["no-socket", "unknown", null],
+        ["on-gone-server", "server", 1],
+      ],
+    );
+    assertEquals(out.sessions[5], {
+      name: "on-gone-server",
+      socket: gone,
+      socket_basename: "a-very-long-socket-name-gone.sock",
+      target: "on-gone-server:0.0",
+      type: "debugger",
+      status: "server",
+      pid: 1,
+      created_at: "2025-11-17T15:59:55Z",
+      last_active: "2025-11-17T15:59:55Z",
+    });
+    // Pretty-printed with two spaces, as JSON.stringify(x, null, 2).
+    assertEquals(r.stdout, JSON.stringify(out, null, 2) + "\n");
+  });
+
+  await t.step("listing reads only: the registry is unchanged", async () => {
+    const before = await Deno.readTextFile(box.registryFile);
+    await box.run("list-sessions", ["--json"]);
+    assertEquals(await Deno.readTextFile(box.registryFile), before);
+  });
+});
+
+Deno.test("list-sessions sorts names by code point, not by locale", async () => {
+  await using box = await Sandbox.create();
+  const gone = box.socket("gone.sock");
+  const entry = { socket: gone, target: "x:0.0", type: "shell", created_at: "", last_active: "" };
+  const sessions = Object.fromEntries(["é", "b", "Z", "a"].map((n) => [n, entry]));
+  await box.writeRegistry(JSON.stringify({ sessions, version: "1.0" }));
+  const r = await box.run("list-sessions", ["--json"]);
+  assertEquals(r.code, 0);
+  const out = json<{ sessions: { name: string; status: string }[]; alive: number; dead: number }>(
+    r,
+  );
+  assertEquals(out.sessions.map((s) => s.name), ["Z", "a", "b", "é"]);
+  assertEquals(out.sessions.map((s) => s.status), ["server", "server", "server", "server"]);
+  assertEquals([out.alive, out.dead], [0, 4]);
+});
+
+/** A `tmux` in front of the real one: logs every call, fails on sockets named `broken.sock`. */
+async function wrappedTmux(box: Sandbox): Promise<{ path: string; log: string }> {
+  const bin = join(box.root, "bin");
+  const log = join(box.root, "tmux-calls.log");
+  await Deno.mkdir(bin);
+  const which = await new Deno.Command("sh", { args: ["-c", "command -v tmux"] }).output();
+  const realTmux = new TextDecoder().decode(which.stdout).trim();
+  await Deno.writeTextFile(
+    join(bin, "tmux"),
+    `#!/bin/sh\necho "$*" >> '${log}'\n` +
+      `case "$*" in *broken.sock*) echo "protocol version mismatch" >&2; exit 1;; esac\n` +
+      `exec '${realTmux}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return { path: `${bin}:${box.env.PATH}`, log };
+}
+
+function okEntry(socket: string, target = "ok:0.0") {
+  return {
+    socket,
+    target,
+    type: "shell",
+    created_at: "2025-11-24T15:59:30Z",
+    last_active: "2025-11-24T15:59:30Z",
+  };
+}
+
+Deno.test("list-sessions says unknown when tmux fails on a socket", async () => {
+  await using box = await Sandbox.create();
+  const live = box.socket("live.sock");
+  await box.newSession(live, "ok");
+  const broken = box.socket("broken.sock");
+  const { path } = await wrappedTmux(box);
+  await box.writeRegistry(JSON.stringify({
+    sessions: { "on-broken": okEntry(broken), "on-live": okEntry(live) },
+    version: "1.0",
+  }));
+  const r = await box.run("list-sessions", ["--json"], { env: { PATH: path } });
+  assertEquals(r.stderr, "");
+  assertEquals(r.code, 0);
+  const out = json<{ sessions: { name: string; status: string }[]; alive: number; dead: number }>(
+    r,
+  );
+  assertEquals(out.sessions.map((s) => [s.name, s.status]), [
+    ["on-broken", "unknown"],
+    ["on-live", "alive"],
+  ]);
+  assertEquals([out.alive, out.dead], [1, 1]);
+});
+
+Deno.test("list-sessions makes one list-panes call per socket, not per session", async () => {
+  await using box = await Sandbox.create();
+  const live = box.socket("live.sock");
+  await box.newSession(live, "ok");
+  const gone = box.socket("gone.sock");
+  const { path, log } = await wrappedTmux(box);
+  const sessions: Record<string, unknown> = {};
+  for (let i = 0; i < 5; i++) sessions[`live-${i}`] = okEntry(live, i === 0 ? "ok:0.0" : `s${i}`);
+  for (let i = 0; i < 3; i++) sessions[`gone-${i}`] = okEntry(gone);
+  await box.writeRegistry(JSON.stringify({ sessions, version: "1.0" }));
+  const r = await box.run("list-sessions", [], { env: { PATH: path } });
+  assertEquals([r.code, r.stderr], [0, ""]);
+  assertMatch(r.stdout, /\nTotal: 8 \| Alive: 1 \| Dead: 7\n$/);
+  const calls = (await Deno.readTextFile(log)).trimEnd().split("\n").sort();
+  assertEquals(calls.length, 2, calls.join("\n"));
+  assert(calls[0].startsWith(`-S ${gone} list-panes -a -F `), calls[0]);
+  assert(calls[1].startsWith(`-S ${live} list-panes -a -F `), calls[1]);
+});
+
+Deno.test("list-sessions with an empty registry", async (t) => {
+  await using box = await Sandbox.create();
+
+  await t.step("no registry file: table and JSON, nothing created", async () => {
+    const table = await box.run("list-sessions", []);
+    assertEquals([table.code, table.stdout, table.stderr], [0, "No sessions registered.\n", ""]);
+    const j = await box.run("list-sessions", ["--json"]);
+    assertEquals([j.code, j.stdout, j.stderr], [
+      0,
+      `{"sessions": [], "total": 0, "alive": 0, "dead": 0}\n`,
+      "",
+    ]);
+    await Deno.stat(box.registryFile).then(
+      () => assert(false, "registry file was created"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  });
+
+  await t.step("a registry with no sessions", async () => {
+    await box.writeRegistry(`{"sessions": {}, "version": "1.0"}`);
+    const j = await box.run("list-sessions", ["--json"]);
+    assertEquals([j.code, j.stdout], [0, `{"sessions": [], "total": 0, "alive": 0, "dead": 0}\n`]);
+    const table = await box.run("list-sessions", []);
+    assertEquals([table.code, table.stdout], [0, "No sessions registered.\n"]);
+  });
+});
+
+Deno.test("list-sessions refuses an unusable registry and leaves it unchanged", async (t) => {
+  await using box = await Sandbox.create();
+  const cases = {
+    "not JSON": `{"sessions": {`,
+    "wrong version": `{"sessions": {}, "version": "2.0"}`,
+    "sessions not an object": `{"sessions": [], "version": "1.0"}`,
+  };
+  for (const [label, text] of Object.entries(cases)) {
+    await t.step(label, async () => {
+      await box.writeRegistry(text);
+      for (const args of [[], ["--json"]]) {
+        const r = await box.run("list-sessions", args);
+        equal(r.code, 1);
+        equal(r.stdout, "");
+        assertMatch(r.stderr, /^[^\n]+\n$/);
+        assert(r.stderr.includes(box.registryFile), r.stderr);
+        equal(await Deno.readTextFile(box.registryFile), text);
+      }
+    });
+  }
+});
+
+Deno.test("list-sessions help and bad options", async (t) => {
+  await using box = await Sandbox.create();
+
+  await t.step("-h and --help: usage with examples on stdout, exit 0", async () => {
+    for (const flag of ["-h", "--help"]) {
+      const r = await box.run("list-sessions", [flag]);
+      assertEquals([r.code, r.stderr], [0, ""]);
+      assertMatch(r.stdout, /^Usage: list-sessions\.sh /);
+      assertMatch(r.stdout, /Examples:\n {2}list-sessions\.sh/);
+    }
+  });
+
+  await t.step("unknown option or a stray argument: exit 1, one line on stderr", async () => {
+    for (const args of [["--bogus"], ["-x"], ["extra"], ["--json=yes"]]) {
+      const r = await box.run("list-sessions", args);
+      assertEquals([r.code, r.stdout], [1, ""], args.join(" "));
+      assertMatch(r.stderr, /^Error: [^\n]+\n$/);
+    }
+  });
+
+  await t.step("tmux missing from PATH: a clear message, exit 1", async () => {
+    const gone = box.socket("gone.sock");
+    await box.writeRegistry(JSON.stringify({
+      sessions: { a: { socket: gone, target: "a:0.0", type: "shell" } },
+      version: "1.0",
+    }));
+    const r = await box.run("list-sessions", [], { env: { PATH: join(box.root, "empty-bin") } });
+    assertEquals([r.code, r.stdout], [1, ""]);
+    assertMatch(r.stderr, /^Error: tmux not found in PATH[^\n]*\n$/);
+  });
+});

@@ -1,0 +1,411 @@
+import {
+  deepEqual as assertEquals,
+  equal,
+  match as assertMatch,
+  ok as assert,
+  throws as assertThrows,
+} from "node:assert/strict";
+import { captureArgs, capturePane, snapshotPane } from "../lib/capture.ts";
+import { ControlClient } from "../lib/control.ts";
+import { UsageError } from "../lib/errors.ts";
+import {
+  pasteBlock,
+  readAnchor,
+  sendKeys,
+  sendText,
+  tmuxArgument,
+  withBlankLine,
+} from "../lib/send.ts";
+import { compilePattern, ereToJs, outputAfterSend, waitForText } from "../lib/wait.ts";
+import { Sandbox, waitUntil } from "./helpers.ts";
+
+const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
+
+async function paneOf(box: Sandbox, sock: string, session: string): Promise<string> {
+  return (await box.tmux(sock, "display-message", "-p", "-t", `=${session}:`, "#{pane_id}")).trim();
+}
+
+async function screen(box: Sandbox, sock: string, pane: string): Promise<string> {
+  return await box.tmux(sock, "capture-pane", "-p", "-J", "-t", pane);
+}
+
+async function clients(box: Sandbox, sock: string): Promise<string> {
+  const r = await box.tmuxRaw(sock, "list-clients", "-F", "#{client_control_mode}");
+  return r.code === 0 ? r.stdout : "";
+}
+
+/** A bash pane showing its `$ ` prompt. */
+async function bashPane(box: Sandbox, sock: string, name: string, size = ["80", "24"]) {
+  await box.tmux(sock, "new-session", "-d", "-s", name, "-x", size[0], "-y", size[1], ...BASH);
+  const pane = await paneOf(box, sock, name);
+  await waitUntil(async () => (await screen(box, sock, pane)).startsWith("$ "));
+  return pane;
+}
+
+Deno.test("patterns are read as grep -E reads them", async (t) => {
+  const cases: [string, string, boolean][] = [
+    ["^[[:digit:]]+ files?$", "12 files", true],
+    ["^[[:digit:]]+ files?$", "x12 files", false],
+    ["[[:alpha:]_][[:alnum:]_]*=", "foo_1=", true],
+    ["[[:upper:]][[:lower:]]+", "Hello", true],
+    ["^[[:space:]]*$", "   ", true],
+    ["[[:xdigit:]]{4}", "beef", true],
+    ["[[:punct:]]", "abc", false],
+    ["a{2,3}", "aa", true],
+    ["a{,2}b", "b", true],
+    ["a{x", "a{x", true],
+    ["*abc", "*abc", true],
+    ["a)", "a)", true],
+    ["[]a]", "]", true],
+    ["[^]a]", "]", false],
+    ["[\\]", "\\", true],
+    ["[a-c]x", "bx", true],
+    ["[[.-.]]", "-", true],
+    ["a**", "aaa", true],
+    ["\\<foo\\>", "a foo b", true],
+    ["\\<foo\\>", "afoo", false],
+    [">>>", ">>> ", true],
+    ["\\$ $", "$ ", true],
+    ["(a|b)+c", "abac", true],
+    ["x|^y", "yes", true],
+    ["^$", "", true],
+    ["a.c", "a\u{1F600}c", true],
+    ["\u276F", "~ \u276F ", true],
+  ];
+  for (const [pattern, line, expected] of cases) {
+    await t.step(`${JSON.stringify(pattern)} on ${JSON.stringify(line)}: ${expected}`, () => {
+      equal(compilePattern(pattern)(line), expected, ereToJs(pattern));
+    });
+  }
+
+  await t.step("-F takes the pattern as a fixed string", () => {
+    assert(compilePattern("a.b(", { fixed: true })("x a.b( y"));
+    assert(!compilePattern("a.b", { fixed: true })("axb"));
+  });
+
+  await t.step("a pattern with newlines is several patterns, as in grep", () => {
+    const m = compilePattern("^one$\n^two$");
+    assert(m("two"));
+    assert(!m("three"));
+  });
+
+  await t.step("an invalid pattern is a usage error naming it", () => {
+    for (const bad of ["(", "[abc", "[[:foo:]]", "a\\", "[z-a]", "\\1"]) {
+      assertThrows(() => compilePattern(bad), (e: unknown) => {
+        assert(e instanceof UsageError);
+        assert(e.message.startsWith(`Error: Invalid regex pattern: ${bad} (`), e.message);
+        return true;
+      });
+    }
+  });
+});
+
+Deno.test("output after a send leaves out the typed line and a pasted block's echo", () => {
+  const captured = [
+    ">>> def foo():",
+    "...     return 42",
+    "... ",
+    "print(foo())",
+    ">>> print(foo())",
+    "42",
+    ">>> ",
+    "",
+    "",
+  ];
+  assertEquals(
+    outputAfterSend(captured, "def foo():\n    return 42\n\nprint(foo())\n\n"),
+    ["... ", "42", ">>> "],
+  );
+  // A one-line send drops only its own (possibly wrapped, so joined) line.
+  assertEquals(outputAfterSend(["$ echo 'x'", "x", "$ "], "echo 'x'"), ["x", "$ "]);
+});
+
+Deno.test("send helpers keep text as text", () => {
+  equal(tmuxArgument("echo hi;"), "echo hi\\;");
+  equal(tmuxArgument("echo \\;"), "echo \\\\;");
+  equal(tmuxArgument("-la"), "-la");
+  equal(withBlankLine("a"), "a\n\n");
+  equal(withBlankLine("a\n"), "a\n\n");
+  equal(withBlankLine("a\n\n"), "a\n\n");
+  equal(withBlankLine(""), "\n");
+  assertEquals(captureArgs("%3", { history: 1000, join: true }), [
+    "capture-pane",
+    "-p",
+    "-t",
+    "%3",
+    "-J",
+    "-S",
+    "-1000",
+  ]);
+  assertEquals(captureArgs("%3", { history: "all", escapes: true, end: 5 }), [
+    "capture-pane",
+    "-p",
+    "-t",
+    "%3",
+    "-e",
+    "-S",
+    "-",
+    "-E",
+    "5",
+  ]);
+});
+
+Deno.test("capture and snapshot read a pane's text and state together", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await box.newSession(sock, "cap", ["sh", "-c", "printf 'alpha\\nbeta\\n'; exec sleep 100"]);
+  const pane = await paneOf(box, sock, "cap");
+  const socket = { path: sock };
+  await waitUntil(async () => (await screen(box, sock, pane)).includes("beta"));
+  assertEquals(await capturePane(socket, pane, { join: true, trimTrailingBlank: true }), [
+    "alpha",
+    "beta",
+  ]);
+  assertEquals(await capturePane(socket, pane, { trimTrailingBlank: true, last: 1 }), ["beta"]);
+  const snap = await snapshotPane(socket, pane, { history: 10, trimTrailingBlank: true });
+  assertEquals(snap.lines, ["alpha", "beta"]);
+  assertEquals(snap.state, { dead: false, historySize: 0, cursorY: 2, session: "cap" });
+});
+
+Deno.test("the control-mode client wakes on output, keeps the window size, and leaves", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  const pane = await bashPane(box, sock, "ctl", ["100", "30"]);
+  const socket = { path: sock };
+
+  const client = await ControlClient.attach(socket, "ctl", { pane });
+  assert(client !== null);
+  try {
+    equal(await clients(box, sock), "1\n");
+    const seen = client.seq;
+    await box.tmux(sock, "send-keys", "-t", pane, "echo woken", "Enter");
+    equal(await client.changed(seen, 20_000), "changed");
+    equal(
+      (await box.tmux(sock, "display", "-p", "-t", pane, "#{window_width}x#{window_height}"))
+        .trim(),
+      "100x30",
+    );
+  } finally {
+    await client.close();
+  }
+  equal(await clients(box, sock), "");
+
+  // A session that is not there, or no server: no client (the caller polls), no new server.
+  equal(await ControlClient.attach(socket, "nope"), null);
+  const none = box.socket("none.sock");
+  equal(await ControlClient.attach({ path: none }, "ctl"), null);
+  const exists = await Deno.stat(none).then(() => true, () => false);
+  equal(exists, false);
+});
+
+Deno.test("waitForText outcomes", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  const socket = { path: sock };
+
+  await t.step("text already on screen matches at once, without a send", async () => {
+    const pane = await bashPane(box, sock, "now");
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("^\\$ $"),
+      timeoutMs: 20_000,
+    });
+    assertEquals(outcome, { kind: "matched", line: "$ " });
+  });
+
+  await t.step("after a send, the old prompt and the typed line don't count", async () => {
+    const pane = await bashPane(box, sock, "anchored");
+    const anchor = await readAnchor(socket, pane);
+    const sent = "sleep 0.3; echo marker-$((6*7))";
+    await sendKeys(pane, sent, { socket });
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("marker|^\\$ $"),
+      timeoutMs: 20_000,
+      after: { anchor, sent },
+    });
+    // Unanchored, the prompt on screen or the echo `$ sleep ...; echo marker-...` would match.
+    assertEquals(outcome, { kind: "matched", line: "marker-42" });
+  });
+
+  await t.step("a typed line that wraps is still the typed line", async () => {
+    const pane = await bashPane(box, sock, "narrow", ["30", "10"]);
+    const anchor = await readAnchor(socket, pane);
+    const sent = `sleep 0.2; echo ${"x".repeat(40)} long-$((1+1))`;
+    await sendKeys(pane, sent, { socket });
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("long"),
+      timeoutMs: 20_000,
+      after: { anchor, sent },
+    });
+    assertEquals(outcome, { kind: "matched", line: `${"x".repeat(40)} long-2` });
+  });
+
+  await t.step("a pasted block's echo is not its output", async () => {
+    await box.newSession(sock, "py", ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"]);
+    const pane = await paneOf(box, sock, "py");
+    await waitUntil(async () => (await screen(box, sock, pane)).includes(">>>"));
+    const anchor = await readAnchor(socket, pane);
+    const block = "def total():\n    return 40 + 2\n\nprint('sum', total())";
+    await sendText(pane, block, "paste", { socket });
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("sum|^>>>"),
+      timeoutMs: 20_000,
+      after: { anchor, sent: block },
+    });
+    assertEquals(outcome, { kind: "matched", line: "sum 42" });
+    equal(await box.tmux(sock, "list-buffers"), "");
+  });
+
+  await t.step("a cleared history moves the anchor with it", async () => {
+    const pane = await bashPane(box, sock, "cleared", ["80", "5"]);
+    await sendKeys(pane, "seq 1 20", { socket });
+    await waitUntil(async () => (await screen(box, sock, pane)).includes("20\n$ "));
+    const anchor = await readAnchor(socket, pane);
+    assert(anchor.historySize > 0);
+    await box.tmux(sock, "clear-history", "-t", pane);
+    const sent = "sleep 0.2; echo after-$((2*3))";
+    await sendKeys(pane, sent, { socket });
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("after-6|^\\$ $"),
+      timeoutMs: 20_000,
+      after: { anchor, sent },
+    });
+    assertEquals(outcome, { kind: "matched", line: "after-6" });
+  });
+
+  await t.step("a command that clears screen and history: all its text is new", async () => {
+    const pane = await bashPane(box, sock, "wiped", ["80", "8"]);
+    await sendKeys(pane, "seq 1 20", { socket });
+    await waitUntil(async () => (await screen(box, sock, pane)).includes("20\n$ "));
+    const anchor = await readAnchor(socket, pane);
+    assert(anchor.historySize > 0 && anchor.cursorY > 0);
+    const sent = "printf '\\033[H\\033[2J\\033[3J'; echo top-$((1+1))";
+    await sendKeys(pane, sent, { socket });
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("^top-2$"),
+      timeoutMs: 20_000,
+      after: { anchor, sent },
+    });
+    assertEquals(outcome, { kind: "matched", line: "top-2" });
+  });
+
+  await t.step("polling finds text too when control mode is not used", async () => {
+    const pane = await bashPane(box, sock, "polled");
+    const waiting = waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("^polled-[[:digit:]]+$"),
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      events: false,
+    });
+    await sendKeys(pane, "echo polled-$((3*3))", { socket });
+    assertEquals(await waiting, { kind: "matched", line: "polled-9" });
+  });
+
+  await t.step("a timeout reports the last text", async () => {
+    await box.newSession(sock, "quiet", ["sh", "-c", "printf 'one\\ntwo\\n'; exec sleep 100"]);
+    const pane = await paneOf(box, sock, "quiet");
+    await waitUntil(async () => (await screen(box, sock, pane)).includes("two"));
+    const outcome = await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("three"),
+      timeoutMs: 200,
+    });
+    assertEquals(outcome, { kind: "timed_out", lastText: "one\ntwo" });
+  });
+
+  await t.step("an abort cancels the wait and detaches the client", async () => {
+    const pane = await bashPane(box, sock, "cancel");
+    const controller = new AbortController();
+    const waiting = waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("never"),
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
+    await waitUntil(async () => (await clients(box, sock)) === "1\n");
+    controller.abort();
+    assertEquals(await waiting, { kind: "cancelled" });
+    equal(await clients(box, sock), "");
+  });
+
+  await t.step("a killed pane ends the wait", async () => {
+    await bashPane(box, sock, "split");
+    const pane =
+      (await box.tmux(sock, "split-window", "-P", "-F", "#{pane_id}", "-t", "=split:", ...BASH))
+        .trim();
+    const waiting = waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("never"),
+      timeoutMs: 60_000,
+    });
+    await waitUntil(async () => (await clients(box, sock)) === "1\n");
+    await box.tmux(sock, "kill-pane", "-t", pane);
+    const outcome = await waiting;
+    equal(outcome.kind, "pane_gone");
+    assertMatch((outcome as { reason: string }).reason, /no longer exists/);
+    equal(await clients(box, sock), "");
+  });
+
+  await t.step("a pane whose process dies under remain-on-exit ends the wait", async () => {
+    await box.tmux(sock, "set-option", "-g", "remain-on-exit", "on");
+    const pane = await bashPane(box, sock, "dies");
+    const waiting = waitForText({
+      socket,
+      pane,
+      matcher: compilePattern("never"),
+      timeoutMs: 60_000,
+    });
+    await waitUntil(async () => (await clients(box, sock)) === "1\n");
+    await sendKeys(pane, "exit", { socket });
+    assertEquals(await waiting, { kind: "pane_gone", reason: `pane ${pane} is dead` });
+    await box.tmux(sock, "set-option", "-g", "remain-on-exit", "off");
+  });
+
+  await t.step("a server that goes away ends the wait", async () => {
+    const other = box.socket("other.sock");
+    await box.newSession(other, "srv", BASH);
+    const pane = await paneOf(box, other, "srv");
+    const waiting = waitForText({
+      socket: { path: other },
+      pane,
+      matcher: compilePattern("never"),
+      timeoutMs: 60_000,
+    });
+    await waitUntil(async () => (await clients(box, other)) === "1\n");
+    await box.tmux(other, "kill-server");
+    const outcome = await waiting;
+    equal(outcome.kind, "pane_gone");
+  });
+});
+
+Deno.test("parallel pastes each get their own text and leave no buffer", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  const socket = { path: sock };
+  const panes = await Promise.all(["p1", "p2", "p3"].map((n) => bashPane(box, sock, n)));
+  await Promise.all(
+    panes.map((pane, i) => pasteBlock(pane, `echo own-${i}-$((${i}*11))\n`, { socket })),
+  );
+  for (const [i, pane] of panes.entries()) {
+    await waitUntil(async () => (await screen(box, sock, pane)).includes(`own-${i}-${i * 11}\n`));
+    const text = await screen(box, sock, pane);
+    for (let j = 0; j < panes.length; j++) if (j !== i) assert(!text.includes(`own-${j}`), text);
+  }
+  equal(await box.tmux(sock, "list-buffers"), "");
+});

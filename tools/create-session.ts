@@ -1,0 +1,90 @@
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
+/**
+ * create-session: start a detached tmux session (bash, python3 REPL or gdb)
+ * and register it. Exit 0 created, 1 bad arguments or unusable registry,
+ * 2 already exists, 3 tmux failed, 75 registry lock timeout.
+ *
+ * @module
+ */
+import { printJson, runTool } from "../lib/cli.ts";
+import {
+  RegistryInvalidError,
+  RegistryLockTimeoutError,
+  ServerNotRunningError,
+  SessionExistsError,
+  TmuxCommandError,
+  TmuxNotFoundError,
+  TmuxTimeoutError,
+  UsageError,
+} from "../lib/errors.ts";
+import { createSession, type SessionKind } from "../lib/lifecycle.ts";
+import { Registry } from "../lib/registry.ts";
+
+const USAGE =
+  `Usage: create-session.sh -n NAME [--shell|--python|--gdb] [-S SOCKET] [-w WINDOW] [--no-register] [-h]
+
+Create a detached tmux session and register it.
+
+Options:
+  -n, --name NAME      session name (required; no '.', ':' or control characters)
+      --shell          run bash (default), type "shell"
+      --python         run python3 -q with PYTHON_BASIC_REPL=1, type "python-repl"
+      --gdb            run gdb, type "debugger"
+  -S, --socket PATH    tmux socket path (default: <socket dir>/claude.sock)
+  -w, --window NAME    window name (default: shell)
+      --no-register    do not add the session to the registry
+  -h, --help           show this help
+
+Prints JSON: {"name", "socket", "target", "type", "pid", "window", "registered"}.
+
+Exit codes: 0 created, 1 invalid arguments or unusable registry, 2 session
+already exists, 3 tmux failed to create it, 75 registry lock timeout.
+
+Examples:
+  create-session.sh -n my-python --python
+  create-session.sh -n build --shell -w build
+  create-session.sh -n scratch --no-register -S /tmp/my.sock
+  create-session.sh -n debug --gdb | jq -r .target`;
+
+const KIND_FLAGS = ["shell", "python", "gdb"] as const satisfies readonly SessionKind[];
+
+await runTool({
+  usage: USAGE,
+  flags: {
+    name: { type: "string", short: "n" },
+    shell: { type: "boolean" },
+    python: { type: "boolean" },
+    gdb: { type: "boolean" },
+    socket: { type: "string", short: "S" },
+    window: { type: "string", short: "w" },
+    "no-register": { type: "boolean" },
+  },
+  usageExit: 1,
+  noArgsExit: 1,
+  exits: [
+    [SessionExistsError, 2],
+    [RegistryInvalidError, 1],
+    [RegistryLockTimeoutError, 75],
+    [TmuxNotFoundError, 1],
+    [TmuxCommandError, 3],
+    [TmuxTimeoutError, 3],
+    [ServerNotRunningError, 3],
+  ],
+  async main(flags) {
+    if (flags.name === undefined) throw new UsageError("Session name is required (-n NAME)");
+    if (flags.socket === "") throw new UsageError("-S requires a socket path");
+    const kinds = KIND_FLAGS.filter((kind) => flags[kind]);
+    if (kinds.length > 1) {
+      throw new UsageError("Use only one of --shell, --python and --gdb");
+    }
+    const created = await createSession(new Registry(), {
+      name: flags.name,
+      kind: kinds[0],
+      socket: flags.socket,
+      window: flags.window,
+      register: !flags["no-register"],
+    });
+    printJson(created);
+    return 0;
+  },
+});

@@ -1,0 +1,121 @@
+#!/usr/bin/env -S deno run --no-prompt --allow-run=tmux --allow-env --allow-read --allow-write
+/**
+ * list-sessions: every registered session with its status, as a table or JSON.
+ * Status comes from one `list-panes -a` call per socket.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import { cut, pad, printJson, runTool } from "../lib/cli.ts";
+import { nowEpochSeconds } from "../lib/env.ts";
+import {
+  RegistryInvalidError,
+  RegistryLockTimeoutError,
+  TmuxNotFoundError,
+} from "../lib/errors.ts";
+import { Registry } from "../lib/registry.ts";
+import { type SessionState, sessionStates, type SessionStatus } from "../lib/sessions.ts";
+import { timeAgo } from "../lib/time.ts";
+
+const USAGE = `Usage: list-sessions.sh [--json] [-h]
+
+List every registered tmux session with its status: alive, dead, missing,
+zombie, server (tmux server not running) or unknown.
+
+Options:
+  --json      print JSON instead of a table
+  -h, --help  show this help
+
+Examples:
+  list-sessions.sh
+  list-sessions.sh --json
+  list-sessions.sh --json | jq -r '.sessions[] | select(.status == "alive") | .name'`;
+
+/** One session in the JSON output, in its documented key order. */
+interface SessionRow {
+  name: string;
+  socket: string | null;
+  socket_basename: string | null;
+  target: string | null;
+  type: string | null;
+  status: SessionStatus;
+  pid: number | null;
+  created_at: string | null;
+  last_active: string | null;
+}
+
+const EMPTY_JSON = `{"sessions": [], "total": 0, "alive": 0, "dead": 0}`;
+/** Header and width of each column (bash `printf "%-20s %-20s %-20s %-10s %-8s %-15s\n"`). */
+const COLUMNS = [
+  ["NAME", 20],
+  ["SOCKET", 20],
+  ["TARGET", 20],
+  ["STATUS", 10],
+  ["PID", 8],
+  ["CREATED", 15],
+] as const;
+
+await runTool({
+  usage: USAGE,
+  flags: { json: { type: "boolean" } },
+  usageExit: 1,
+  exits: [[RegistryInvalidError, 1], [RegistryLockTimeoutError, 75], [TmuxNotFoundError, 1]],
+  async main(flags) {
+    const states = await sessionStates(await new Registry().read());
+    if (states.length === 0) {
+      console.log(flags.json ? EMPTY_JSON : "No sessions registered.");
+      return 0;
+    }
+    const rows = states.map(toRow);
+    const alive = rows.filter((row) => row.status === "alive").length;
+    if (flags.json) {
+      printJson({ sessions: rows, total: rows.length, alive, dead: rows.length - alive });
+    } else {
+      console.log(table(rows, nowEpochSeconds(), alive));
+    }
+    return 0;
+  },
+});
+
+function toRow({ name, entry, status }: SessionState): SessionRow {
+  const socket = text(entry.socket);
+  return {
+    name,
+    socket,
+    socket_basename: socket === null ? null : basename(socket),
+    target: text(entry.target),
+    type: text(entry.type),
+    status,
+    pid: typeof entry.pid === "number" ? entry.pid : null,
+    created_at: text(entry.created_at),
+    last_active: text(entry.last_active),
+  };
+}
+
+/** A string field as stored; anything else (other tools may write anything) is null. */
+function text(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+/** The table: header, dashes, one row per session, a blank line and the totals. */
+function table(rows: SessionRow[], now: number, alive: number): string {
+  const line = (values: readonly string[]) =>
+    values.map((value, i) => pad(value, COLUMNS[i][1])).join(" ");
+  const lines = [
+    line(COLUMNS.map(([header]) => header)),
+    line(COLUMNS.map(([header]) => "-".repeat(header.length))),
+    ...rows.map((row) =>
+      line([
+        cut(row.name, 20),
+        cut(row.socket_basename ?? "-", 20),
+        cut(row.target ?? "-", 20),
+        row.status,
+        row.pid === null ? "-" : String(row.pid),
+        timeAgo(row.created_at ?? undefined, now),
+      ])
+    ),
+    "",
+    `Total: ${rows.length} | Alive: ${alive} | Dead: ${rows.length - alive}`,
+  ];
+  return lines.join("\n");
+}

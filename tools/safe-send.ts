@@ -1,0 +1,164 @@
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
+/**
+ * safe-send: send a command to a pane after a health check, with retries,
+ * and optionally wait for a pattern in the output that follows it.
+ * Exit 0 sent (and pattern seen), 1 send failed, 2 wait timed out,
+ * 3 pane not ready or gone, 4 invalid arguments or look-up error.
+ *
+ * @module
+ */
+import { parseNumber, runTool } from "../lib/cli.ts";
+import {
+  SendFailedError,
+  TmuxNotFoundError,
+  TmuxToolError,
+  UnsafePathError,
+  UsageError,
+} from "../lib/errors.ts";
+import { HEALTH_EXIT_CODES, inspectPane } from "../lib/health.ts";
+import { Registry } from "../lib/registry.ts";
+import { readAnchor, type SendMode, sendText } from "../lib/send.ts";
+import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { compilePattern, waitForText } from "../lib/wait.ts";
+
+const USAGE =
+  `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
+
+Send a command to a tmux pane safely: check the pane's health first, retry
+failed sends, and optionally wait for PATTERN in the output that follows.
+
+Options:
+  -s, --session NAME      registered session name
+  -t, --target TARGET     tmux target (session, session:window.pane or %id)
+  -S, --socket PATH       tmux socket path (with -t)
+  -L, --socket-name NAME  tmux socket name (with -t)
+  -c, --command TEXT      text to send (required; -c "" sends just Enter)
+  -l, --literal           send TEXT literally, without Enter
+  -m, --multiline         paste TEXT as one block ending with a blank line (REPL blocks)
+  -w, --wait PATTERN      wait for PATTERN (extended regex, per line) in the output
+                          that appears after the send
+  -T, --timeout SECS      seconds to wait for PATTERN (default 30; decimals ok)
+  -r, --retries N         send attempts in total (default 3)
+  -i, --interval SECS     first retry delay, doubled each time (default 0.5)
+  -v, --verbose           progress on stderr
+  -h, --help              show this help
+
+Without -l or -m the text is sent as tmux keys followed by Enter, so key names
+work (-c C-c sends Ctrl-C); any other text, including text that starts with
+"-" or ends with ";", arrives as typed. With no target, the registry's only
+session is used.
+
+Exit codes: 0 sent (and pattern seen), 1 send failed after retries, 2 timed out
+waiting for PATTERN, 3 pane not ready (or gone while waiting), 4 invalid arguments.
+
+Examples:
+  safe-send.sh -s my-python -c "print(42)" -w ">>>" -T 10
+  safe-send.sh -s my-python -m -c "$(printf 'def foo():\\n    return 42')" -w ">>>"
+  safe-send.sh -t work:0.0 -L mysocket -c C-c
+  safe-send.sh -s shell -c "-la" -l`;
+
+await runTool({
+  usage: USAGE,
+  flags: {
+    ...TARGET_FLAGS,
+    "socket-name": { type: "string", short: "L" },
+    command: { type: "string", short: "c" },
+    literal: { type: "boolean", short: "l" },
+    multiline: { type: "boolean", short: "m" },
+    wait: { type: "string", short: "w" },
+    timeout: { type: "string", short: "T" },
+    retries: { type: "string", short: "r" },
+    interval: { type: "string", short: "i" },
+    verbose: { type: "boolean", short: "v" },
+  },
+  usageExit: 4,
+  exits: [
+    ...lookupExits(4),
+    [TmuxNotFoundError, 4],
+    [UnsafePathError, 4],
+    [SendFailedError, 1],
+    [TmuxToolError, 1],
+  ],
+  formatError: (error) => error instanceof UsageError ? error.message : undefined,
+  async main(flags) {
+    const progress = flags.verbose
+      ? (message: string) => console.error(`[safe-send] ${message}`)
+      : undefined;
+    const socketName = flags["socket-name"];
+    if (flags.socket !== undefined && socketName !== undefined) {
+      throw new UsageError("Cannot specify both -S and -L options");
+    }
+    if (flags.literal && flags.multiline) {
+      throw new UsageError("Error: --multiline and --literal are mutually exclusive");
+    }
+    if (flags.target === "" || (flags.socket ?? socketName) !== undefined && !flags.target) {
+      throw new UsageError("target is required");
+    }
+    const command = flags.command;
+    if (command === undefined) {
+      throw new UsageError('command is required (use -c "" to send just Enter)');
+    }
+    const timeout = parseNumber(flags.timeout ?? "30", {
+      message: "timeout must be a positive number",
+    });
+    const attempts = parseNumber(flags.retries ?? "3", {
+      integer: true,
+      min: 1,
+      message: "retries must be a positive integer (>= 1)",
+    });
+    const interval = parseNumber(flags.interval ?? "0.5", {
+      message: "interval must be a positive number",
+    });
+    const pattern = flags.wait ?? "";
+    const matcher = pattern === "" ? undefined : compilePattern(pattern);
+
+    const { socket, target } = await resolveTarget({ ...flags, socketName }, new Registry());
+    const { health, pane } = await inspectPane(socket, target);
+    if (health.status !== "healthy" || !pane) {
+      console.error(
+        `Error: Pane not ready (health check failed with exit code ${
+          HEALTH_EXIT_CODES[health.status]
+        })`,
+      );
+      return 3;
+    }
+    progress?.(`Pane ${target} (${pane.paneId}) is healthy`);
+
+    const anchor = matcher ? await readAnchor(socket, pane.paneId) : undefined;
+    const mode: SendMode = flags.multiline ? "paste" : flags.literal ? "literal" : "keys";
+    progress?.(`Sending (${mode}) to ${pane.paneId}`);
+    await sendText(pane.paneId, command, mode, {
+      socket,
+      attempts,
+      backoffMs: interval * 1000,
+      onProgress: progress,
+    });
+    progress?.("Sent");
+    if (!matcher || !anchor) return 0;
+
+    progress?.(`Waiting up to ${timeout}s for pattern '${pattern}'`);
+    const outcome = await waitForText({
+      socket,
+      pane: pane.paneId,
+      matcher,
+      timeoutMs: timeout * 1000,
+      intervalMs: interval * 1000,
+      after: { anchor, sent: command },
+      label: `pane ${target}`,
+      onProgress: progress,
+    });
+    switch (outcome.kind) {
+      case "matched":
+        progress?.(`Pattern found: ${outcome.line}`);
+        return 0;
+      case "timed_out":
+        console.error(`Error: Timeout waiting for pattern '${pattern}'`);
+        return 2;
+      case "pane_gone":
+        console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
+        return 3;
+      case "cancelled":
+        return 130;
+    }
+  },
+});

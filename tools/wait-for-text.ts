@@ -1,0 +1,110 @@
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
+/**
+ * wait-for-text: wait until a pane shows a line matching a pattern.
+ * Exit 0 found; 1 timed out, pane or server gone, or an argument or look-up error.
+ *
+ * @module
+ */
+import { parseNumber, runTool } from "../lib/cli.ts";
+import {
+  PaneNotFoundError,
+  ServerNotRunningError,
+  TmuxNotFoundError,
+  UsageError,
+} from "../lib/errors.ts";
+import { inspectPane } from "../lib/health.ts";
+import { Registry } from "../lib/registry.ts";
+import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { socketLabel } from "../lib/tmux.ts";
+import { compilePattern, waitForText } from "../lib/wait.ts";
+
+const USAGE =
+  `Usage: wait-for-text.sh [-s NAME | -t TARGET [-S SOCKET]] -p PATTERN [-F] [-T SECONDS] [-i SECONDS] [-l LINES] [-h]
+
+Wait until a tmux pane shows a line matching PATTERN.
+
+Options:
+  -s, --session NAME    registered session name
+  -t, --target TARGET   tmux target (session, session:window.pane or %id)
+  -S, --socket PATH     tmux socket path (with -t; default: tmux's default socket)
+  -p, --pattern PATTERN extended regex matched per line, as grep -E (required)
+  -F, --fixed           treat PATTERN as a fixed string, as grep -F
+  -T, --timeout SECS    seconds to wait (integer, default 15)
+  -i, --interval SECS   poll interval when tmux control mode is unavailable (default 0.5)
+  -l, --lines LINES     lines of history to search besides the screen (integer, default 1000)
+  -h, --help            show this help
+
+With no target, the registry's only session is used. The wait wakes as soon
+as the pane gets output; the match is decided on the pane's text with wrapped
+lines joined.
+
+Exit codes: 0 found; 1 timed out, pane or server gone, or an argument error.
+
+Examples:
+  wait-for-text.sh -s my-python -p '^>>> ?$' -T 15
+  wait-for-text.sh -S /tmp/claude-tmux-sockets/claude.sock -t build:0.0 -p '[[:digit:]]+ passed'
+  wait-for-text.sh -t work -F -p '$ ' -T 5`;
+
+await runTool({
+  usage: USAGE,
+  flags: {
+    ...TARGET_FLAGS,
+    pattern: { type: "string", short: "p" },
+    fixed: { type: "boolean", short: "F" },
+    timeout: { type: "string", short: "T" },
+    interval: { type: "string", short: "i" },
+    lines: { type: "string", short: "l" },
+  },
+  usageExit: 1,
+  exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
+  formatError: (error) => error instanceof UsageError ? error.message : undefined,
+  async main(flags) {
+    const pattern = flags.pattern ?? "";
+    const missingTarget = flags.target === "" ||
+      (flags.socket !== undefined && flags.target === undefined);
+    if (pattern === "" || missingTarget) throw new UsageError("target and pattern are required");
+    const timeout = parseNumber(flags.timeout ?? "15", {
+      integer: true,
+      message: "timeout must be an integer number of seconds",
+    });
+    const lines = parseNumber(flags.lines ?? "1000", {
+      integer: true,
+      message: "lines must be an integer",
+    });
+    const interval = parseNumber(flags.interval ?? "0.5", {
+      message: "interval must be a positive number",
+    });
+    const matcher = compilePattern(pattern, { fixed: flags.fixed });
+
+    const { socket, target } = await resolveTarget(flags, new Registry());
+    const { health, pane } = await inspectPane(socket, target);
+    if (!pane) {
+      throw health.server_running
+        ? new PaneNotFoundError(target, health.session_exists)
+        : new ServerNotRunningError(socketLabel(socket));
+    }
+    const outcome = await waitForText({
+      socket,
+      pane: pane.paneId,
+      matcher,
+      timeoutMs: timeout * 1000,
+      intervalMs: interval * 1000,
+      history: lines,
+      label: `pane ${target}`,
+    });
+    switch (outcome.kind) {
+      case "matched":
+        return 0;
+      case "timed_out":
+        console.error(`Timed out after ${timeout}s waiting for pattern: ${pattern}`);
+        console.error(`Last ${lines} lines from ${target}:`);
+        console.error(outcome.lastText);
+        return 1;
+      case "pane_gone":
+        console.error(`Error: Stopped waiting for pattern: ${pattern} (${outcome.reason})`);
+        return 1;
+      case "cancelled":
+        return 130;
+    }
+  },
+});
