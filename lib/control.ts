@@ -21,6 +21,8 @@ export interface AttachOptions {
   timeoutMs?: number;
   /** Give up attaching when this aborts. */
   signal?: AbortSignal;
+  /** Receives the text of every `%output` of the pane (or of every pane, without `pane`). */
+  onOutput?: (text: string, pane: string) => void;
 }
 
 /** How long {@link ControlClient.close} waits for tmux to leave after its stdin closed. */
@@ -39,11 +41,13 @@ export class ControlClient implements AsyncDisposable {
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly #reading: Promise<void>;
   readonly #pane?: string;
+  readonly #onOutput?: (text: string, pane: string) => void;
   #attached?: (ok: boolean) => void;
 
-  private constructor(child: Deno.ChildProcess, pane: string | undefined) {
+  private constructor(child: Deno.ChildProcess, options: AttachOptions) {
     this.#child = child;
-    this.#pane = pane;
+    this.#pane = options.pane;
+    this.#onOutput = options.onOutput;
     this.#stdin = child.stdin.getWriter();
     this.#reading = this.#read();
   }
@@ -68,7 +72,7 @@ export class ControlClient implements AsyncDisposable {
       ["-N", "-C", "attach-session", "-t", `=${session}`, "-f", "read-only,ignore-size"],
       { socket },
     );
-    const client = new ControlClient(child, options.pane);
+    const client = new ControlClient(child, options);
     const attached = new Promise<boolean>((resolve) => client.#attached = resolve);
     const timer = setTimeout(() => client.#attached?.(false), options.timeoutMs ?? 2000);
     const onAbort = () => client.#attached?.(false);
@@ -179,7 +183,12 @@ export class ControlClient implements AsyncDisposable {
     if (line.startsWith("%begin ")) return true;
     if (line.startsWith("%output ") || line.startsWith("%extended-output ")) {
       const pane = line.split(" ", 2)[1];
-      if (this.#pane === undefined || pane === this.#pane) this.#wake();
+      if (this.#pane === undefined || pane === this.#pane) {
+        if (this.#onOutput && line.startsWith("%output ")) {
+          this.#onOutput(decodeOutput(line.slice(9 + pane.length)), pane);
+        }
+        this.#wake();
+      }
       return false;
     }
     // Anything else (window closed, layout changed, session gone, ...) may
@@ -187,4 +196,12 @@ export class ControlClient implements AsyncDisposable {
     if (line.startsWith("%")) this.#wake();
     return false;
   }
+}
+
+/** `%output` data: tmux writes bytes below space and `\\` as three-digit octal escapes. */
+export function decodeOutput(data: string): string {
+  return data.replace(
+    /\\([0-7]{3})/g,
+    (_, octal: string) => String.fromCharCode(parseInt(octal, 8)),
+  );
 }

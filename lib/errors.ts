@@ -159,3 +159,16 @@ export class SendFailedError extends TmuxToolError {
     this.lastError = lastError;
   }
 }
+
+/** A library operation ran past the `timeoutMs` its caller gave it. */
+export class OperationTimeoutError extends TmuxToolError {
+  /** The class name. */
+  override name = "OperationTimeoutError";
+  /**
+   * @param operation What timed out (`createSession`, ...).
+   * @param timeoutMs The bound that was exceeded.
+   */
+  constructor(readonly operation: string, readonly timeoutMs: number) {
+    super(`${operation} did not finish within ${timeoutMs} ms`);
+  }
+}

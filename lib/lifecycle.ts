@@ -19,7 +19,7 @@ import {
 } from "./errors.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { ensureSocketDir } from "./safety.ts";
-import { exactSession, formatTemplate, parseRows, tmux } from "./tmux.ts";
+import { exactSession, formatTemplate, parseRows, tmux, type TmuxCallOptions } from "./tmux.ts";
 
 /** What each kind of session runs; argument arrays, never shell strings. */
 export const SESSION_KINDS = {
@@ -106,6 +106,7 @@ const CREATED_FIELDS = ["session_name", "window_index", "pane_index", "pane_pid"
 export async function createSession(
   registry: Registry,
   options: CreateOptions,
+  call: TmuxCallOptions = {},
 ): Promise<CreatedSession> {
   const { name } = options;
   checkSessionName(name);
@@ -137,7 +138,7 @@ export async function createSession(
       formatTemplate(CREATED_FIELDS),
       ...kind.env.flatMap((assignment) => ["-e", assignment]),
       ...kind.command,
-    ], { socket: { path: socket } });
+    ], { ...call, socket: { path: socket } });
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
       throw new SessionExistsError(name, "tmux");
@@ -173,8 +174,12 @@ export async function createSession(
 }
 
 /** Kills the tmux session `session` (exact name) on `socket`. */
-export async function killTmuxSession(socket: string, session: string): Promise<void> {
-  await tmux(["kill-session", "-t", exactSession(session)], { socket: { path: socket } });
+export async function killTmuxSession(
+  socket: string,
+  session: string,
+  call: TmuxCallOptions = {},
+): Promise<void> {
+  await tmux(["kill-session", "-t", exactSession(session)], { ...call, socket: { path: socket } });
 }
 
 /** Rollback: the session may already be gone, and the original error is what matters. */
@@ -212,10 +217,14 @@ export interface KillOutcome {
  *
  * @throws {TmuxNotFoundError} tmux is not on PATH.
  */
-export async function killSession(registry: Registry, target: KillTarget): Promise<KillOutcome> {
+export async function killSession(
+  registry: Registry,
+  target: KillTarget,
+  call: TmuxCallOptions = {},
+): Promise<KillOutcome> {
   const outcome: KillOutcome = { killed: false, wasRegistered: false, deregistered: false };
   try {
-    await killTmuxSession(target.socket, target.session);
+    await killTmuxSession(target.socket, target.session, call);
     outcome.killed = true;
   } catch (error) {
     if (!isTmuxFailure(error)) throw error;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ServerNotRunningError } from "./errors.ts";
+import { PaneNotFoundError, ServerNotRunningError } from "./errors.ts";
 import { formatTemplate, parseRows, type Socket, tmux, type TmuxCallOptions } from "./tmux.ts";
 
 /** One pane as tmux reports it. */
@@ -131,4 +131,20 @@ export function findPane(panes: readonly PaneInfo[], target: string): PaneMatch 
     ? inWindow.find((p) => p.paneId === panePart)
     : inWindow.find((p) => p.paneIndex === Number(panePart));
   return { sessionExists: true, pane };
+}
+
+/**
+ * The pane a target points at (one tmux call).
+ *
+ * @throws {PaneNotFoundError} the session or pane does not exist.
+ * @throws {ServerNotRunningError} no server on the socket.
+ */
+export async function locatePane(
+  socket: Socket | undefined,
+  target: string,
+  options: TmuxCallOptions = {},
+): Promise<PaneInfo> {
+  const match = findPane(await listPanes(socket, options), target);
+  if (!match.pane) throw new PaneNotFoundError(target, match.sessionExists);
+  return match.pane;
 }

@@ -112,6 +112,20 @@ export async function sendKeys(pane: string, text: string, options: SendOptions 
 }
 
 /**
+ * Sends tmux key names or text as they are, in one call, with no Enter added.
+ *
+ * @throws {SendFailedError} the call failed on every attempt.
+ */
+export async function sendKeyNames(pane: string, keys: readonly string[], options: SendOptions = {}) {
+  if (keys.length === 0) return;
+  await withRetries(
+    "send-keys",
+    options,
+    (call) => tmux(["send-keys", "-t", pane, "--", ...keys.map(tmuxArgument)], call),
+  );
+}
+
+/**
  * Types `text` literally (no key names, no Enter).
  *
  * @throws {SendFailedError} the call failed on every attempt.

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { basename } from "node:path";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
 import { listPanesOrNull, type PaneInfo } from "./panes.ts";
@@ -37,6 +38,49 @@ const STATUS_OF_HEALTH: Record<HealthStatus, SessionStatus> = {
   zombie: "zombie",
   server_not_running: "server",
 };
+
+/** One session as list-sessions --json shows it, in its documented key order. */
+export interface SessionSummary {
+  /** Registry name. */
+  name: string;
+  /** Socket path. */
+  socket: string | null;
+  /** The socket's file name. */
+  socket_basename: string | null;
+  /** tmux target. */
+  target: string | null;
+  /** Session type. */
+  type: string | null;
+  /** Status now. */
+  status: SessionStatus;
+  /** Pane process id, when known. */
+  pid: number | null;
+  /** When registered. */
+  created_at: string | null;
+  /** When last used. */
+  last_active: string | null;
+}
+
+/** A session state as list-sessions shows it; fields of the wrong type (other tools may write anything) are null. */
+export function summarizeSession({ name, entry, status }: SessionState): SessionSummary {
+  const socket = text(entry.socket);
+  return {
+    name,
+    socket,
+    socket_basename: socket === null ? null : basename(socket),
+    target: text(entry.target),
+    type: text(entry.type),
+    status,
+    pid: typeof entry.pid === "number" ? entry.pid : null,
+    created_at: text(entry.created_at),
+    last_active: text(entry.last_active),
+  };
+}
+
+/** A string field as stored; anything else (other tools may write anything) is null. */
+function text(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
 
 /** What one socket's pane list turned out to be. */
 type SocketPanes = readonly PaneInfo[] | null | "unknown";
@@ -172,17 +216,21 @@ const LOCKED_TMUX_TIMEOUT_MS = 2000;
 export async function cleanupSessions(
   registry: Registry,
   policy: CleanupPolicy,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal } = {},
 ): Promise<CleanupResult> {
+  const { signal } = options;
   const snapshot = await registry.read();
   if (sessionNames(snapshot).length === 0) return { registryEmpty: true, items: [] };
   if (options.dryRun) {
-    return { registryEmpty: false, items: await selectForCleanup(snapshot, policy) };
+    return { registryEmpty: false, items: await selectForCleanup(snapshot, policy, { signal }) };
   }
   return await registry.update(async (data) => {
     if (sessionNames(data).length === 0) return { registryEmpty: true, items: [] };
-    const items = await selectForCleanup(data, policy, { timeoutMs: LOCKED_TMUX_TIMEOUT_MS });
+    const items = await selectForCleanup(data, policy, {
+      timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
+      signal,
+    });
     for (const { name } of items) delete data.sessions[name];
     return { registryEmpty: false, items };
-  });
+  }, { signal });
 }

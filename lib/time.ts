@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { OperationTimeoutError } from "./errors.ts";
 
 /** A UTC timestamp in whole seconds, `YYYY-MM-DDTHH:MM:SSZ`. */
 export function isoTimestamp(date: Date = new Date()): string {
@@ -60,4 +61,35 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     }, Math.max(0, ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * Runs `fn` with a signal that aborts when `signal` does or after
+ * `timeoutMs` (with an {@link OperationTimeoutError} as its reason, which
+ * the tmux runner then throws). The timer never outlives `fn`.
+ */
+export async function withDeadline<T>(
+  operation: string,
+  options: { timeoutMs?: number; signal?: AbortSignal },
+  fn: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (options.timeoutMs === undefined) return await fn(options.signal);
+  const controller = new AbortController();
+  const timeoutMs = options.timeoutMs;
+  const timer = setTimeout(
+    () => controller.abort(new OperationTimeoutError(operation, timeoutMs)),
+    Math.max(0, timeoutMs),
+  );
+  const signal = options.signal
+    ? AbortSignal.any([controller.signal, options.signal])
+    : controller.signal;
+  try {
+    return await fn(signal);
+  } catch (error) {
+    // Work that stopped on the deadline reports the deadline, whatever it threw.
+    if (controller.signal.aborted && !options.signal?.aborted) throw controller.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { basename } from "node:path";
 import { cut, pad, printJson, runTool } from "../lib/cli.ts";
 import { nowEpochSeconds } from "../lib/env.ts";
 import {
@@ -14,7 +13,7 @@ import {
   TmuxNotFoundError,
 } from "../lib/errors.ts";
 import { Registry } from "../lib/registry.ts";
-import { type SessionState, sessionStates, type SessionStatus } from "../lib/sessions.ts";
+import { sessionStates, type SessionSummary, summarizeSession } from "../lib/sessions.ts";
 import { timeAgo } from "../lib/time.ts";
 
 const USAGE = `Usage: list-sessions.sh [--json] [-h]
@@ -30,19 +29,6 @@ Examples:
   list-sessions.sh
   list-sessions.sh --json
   list-sessions.sh --json | jq -r '.sessions[] | select(.status == "alive") | .name'`;
-
-/** One session in the JSON output, in its documented key order. */
-interface SessionRow {
-  name: string;
-  socket: string | null;
-  socket_basename: string | null;
-  target: string | null;
-  type: string | null;
-  status: SessionStatus;
-  pid: number | null;
-  created_at: string | null;
-  last_active: string | null;
-}
 
 const EMPTY_JSON = `{"sessions": [], "total": 0, "alive": 0, "dead": 0}`;
 /** Header and width of each column (bash `printf "%-20s %-20s %-20s %-10s %-8s %-15s\n"`). */
@@ -66,7 +52,7 @@ await runTool({
       console.log(flags.json ? EMPTY_JSON : "No sessions registered.");
       return 0;
     }
-    const rows = states.map(toRow);
+    const rows = states.map(summarizeSession);
     const alive = rows.filter((row) => row.status === "alive").length;
     if (flags.json) {
       printJson({ sessions: rows, total: rows.length, alive, dead: rows.length - alive });
@@ -77,28 +63,8 @@ await runTool({
   },
 });
 
-function toRow({ name, entry, status }: SessionState): SessionRow {
-  const socket = text(entry.socket);
-  return {
-    name,
-    socket,
-    socket_basename: socket === null ? null : basename(socket),
-    target: text(entry.target),
-    type: text(entry.type),
-    status,
-    pid: typeof entry.pid === "number" ? entry.pid : null,
-    created_at: text(entry.created_at),
-    last_active: text(entry.last_active),
-  };
-}
-
-/** A string field as stored; anything else (other tools may write anything) is null. */
-function text(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
-
 /** The table: header, dashes, one row per session, a blank line and the totals. */
-function table(rows: SessionRow[], now: number, alive: number): string {
+function table(rows: SessionSummary[], now: number, alive: number): string {
   const line = (values: readonly string[]) =>
     values.map((value, i) => pad(value, COLUMNS[i][1])).join(" ");
   const lines = [

@@ -15,11 +15,11 @@ import {
   UnsafePathError,
   UsageError,
 } from "../lib/errors.ts";
-import { HEALTH_EXIT_CODES, inspectPane } from "../lib/health.ts";
+import { HEALTH_EXIT_CODES } from "../lib/health.ts";
 import { Registry } from "../lib/registry.ts";
-import { readAnchor, type SendMode, sendText } from "../lib/send.ts";
+import { safeSend } from "../lib/safe_send.ts";
 import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
-import { compilePattern, waitForText } from "../lib/wait.ts";
+import { compilePattern } from "../lib/wait.ts";
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
@@ -113,41 +113,29 @@ await runTool({
     const matcher = pattern === "" ? undefined : compilePattern(pattern);
 
     const { socket, target } = await resolveTarget({ ...flags, socketName }, new Registry());
-    const { health, pane } = await inspectPane(socket, target);
-    if (health.status !== "healthy" || !pane) {
-      console.error(
-        `Error: Pane not ready (health check failed with exit code ${
-          HEALTH_EXIT_CODES[health.status]
-        })`,
-      );
-      return 3;
-    }
-    progress?.(`Pane ${target} (${pane.paneId}) is healthy`);
-
-    const anchor = matcher ? await readAnchor(socket, pane.paneId) : undefined;
-    const mode: SendMode = flags.multiline ? "paste" : flags.literal ? "literal" : "keys";
-    progress?.(`Sending (${mode}) to ${pane.paneId}`);
-    await sendText(pane.paneId, command, mode, {
+    if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
+    const outcome = await safeSend({
       socket,
-      attempts,
-      backoffMs: interval * 1000,
-      onProgress: progress,
-    });
-    progress?.("Sent");
-    if (!matcher || !anchor) return 0;
-
-    progress?.(`Waiting up to ${timeout}s for pattern '${pattern}'`);
-    const outcome = await waitForText({
-      socket,
-      pane: pane.paneId,
+      target,
+      text: command,
+      mode: flags.multiline ? "paste" : flags.literal ? "literal" : "keys",
       matcher,
       timeoutMs: timeout * 1000,
+      attempts,
+      backoffMs: interval * 1000,
       intervalMs: interval * 1000,
-      after: { anchor, sent: command },
-      label: `pane ${target}`,
       onProgress: progress,
     });
     switch (outcome.kind) {
+      case "not_ready":
+        console.error(
+          `Error: Pane not ready (health check failed with exit code ${
+            HEALTH_EXIT_CODES[outcome.status]
+          })`,
+        );
+        return 3;
+      case "sent":
+        return 0;
       case "matched":
         progress?.(`Pattern found: ${outcome.line}`);
         return 0;

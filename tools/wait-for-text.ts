@@ -6,16 +6,10 @@
  * @module
  */
 import { parseNumber, runTool } from "../lib/cli.ts";
-import {
-  PaneNotFoundError,
-  ServerNotRunningError,
-  TmuxNotFoundError,
-  UsageError,
-} from "../lib/errors.ts";
-import { inspectPane } from "../lib/health.ts";
+import { TmuxNotFoundError, UsageError } from "../lib/errors.ts";
+import { locatePane } from "../lib/panes.ts";
 import { Registry } from "../lib/registry.ts";
 import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
-import { socketLabel } from "../lib/tmux.ts";
 import { compilePattern, waitForText } from "../lib/wait.ts";
 
 const USAGE =
@@ -77,12 +71,7 @@ await runTool({
     const matcher = compilePattern(pattern, { fixed: flags.fixed });
 
     const { socket, target } = await resolveTarget(flags, new Registry());
-    const { health, pane } = await inspectPane(socket, target);
-    if (!pane) {
-      throw health.server_running
-        ? new PaneNotFoundError(target, health.session_exists)
-        : new ServerNotRunningError(socketLabel(socket));
-    }
+    const pane = await locatePane(socket, target);
     const outcome = await waitForText({
       socket,
       pane: pane.paneId,
