@@ -35,12 +35,7 @@ export const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const sati
  * @throws {UsageError} unknown option, missing value, or a stray argument.
  */
 export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: S): FlagValues<S> {
-  const valueFlags = new Map<string, string>();
-  for (const [long, spec] of Object.entries(specs)) {
-    if (spec.type !== "string") continue;
-    valueFlags.set(`--${long}`, long);
-    if (spec.short) valueFlags.set(`-${spec.short}`, long);
-  }
+  const valueFlags = valueFlagNames(specs);
   const normalized: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const long = valueFlags.get(args[i]);
@@ -61,6 +56,33 @@ export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: 
   } catch (error) {
     throw new UsageError(describeParseError(error));
   }
+}
+
+/** `--long` and `-s` of every value flag, to the flag's long name. */
+function valueFlagNames(specs: FlagSpecs): Map<string, string> {
+  const valueFlags = new Map<string, string>();
+  for (const [long, spec] of Object.entries(specs)) {
+    if (spec.type !== "string") continue;
+    valueFlags.set(`--${long}`, long);
+    if (spec.short) valueFlags.set(`-${spec.short}`, long);
+  }
+  return valueFlags;
+}
+
+/**
+ * Splits `args` at the first `--` that is not a flag's value: the flags
+ * before it, and the arguments after it (`run -s NAME -- make test`).
+ */
+export function splitAtDoubleDash(
+  args: readonly string[],
+  specs: FlagSpecs,
+): { flags: string[]; rest: string[] } {
+  const valueFlags = valueFlagNames(specs);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") return { flags: args.slice(0, i), rest: args.slice(i + 1) };
+    if (valueFlags.has(args[i])) i++;
+  }
+  return { flags: [...args], rest: [] };
 }
 
 function describeParseError(error: unknown): string {
@@ -98,8 +120,10 @@ export interface ToolDefinition<S extends FlagSpecs> {
   noArgsExit?: number;
   /** Formats an error for stderr (default `Error: MESSAGE`). */
   formatError?: (error: Error) => string | undefined;
+  /** Accept arguments after `--`; they are passed to `main` as `rest`. */
+  rest?: boolean;
   /** The tool's work; returns the exit code. */
-  main: (flags: FlagValues<S>) => Promise<number>;
+  main: (flags: FlagValues<S>, rest: string[]) => Promise<number>;
 }
 
 /** Parses flags, handles help, runs the tool, maps errors to exit codes, and exits. */
@@ -111,12 +135,14 @@ export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Pro
   }
   let code: number;
   try {
-    const flags = parseFlags(args, { ...tool.flags, ...HELP_FLAG });
+    const specs = { ...tool.flags, ...HELP_FLAG };
+    const split = tool.rest ? splitAtDoubleDash(args, specs) : { flags: args, rest: [] };
+    const flags = parseFlags(split.flags, specs);
     if (flags.help) {
       console.log(tool.usage);
       Deno.exit(0);
     }
-    code = await tool.main(flags as FlagValues<S>);
+    code = await tool.main(flags as FlagValues<S>, split.rest);
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
     const text = tool.formatError?.(err) ?? errorLine(err);

@@ -31,13 +31,10 @@ export async function withLock<T>(
 ): Promise<T> {
   const deadline = performance.now() + options.timeoutSeconds * 1000;
   await Deno.mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
-  let heldBy = "";
   for (;;) {
     options.signal?.throwIfAborted();
     const file = await openLockFile(lockFile);
-    if (file === "directory") {
-      heldBy = await describeDirectoryLock(lockFile, options.timeoutSeconds);
-    } else {
+    if (file !== "directory") {
       let locked = false;
       try {
         locked = await file.tryLock(true);
@@ -46,9 +43,11 @@ export async function withLock<T>(
         if (locked) await file.unlock().catch(() => {});
         file.close();
       }
-      heldBy = "held by another process (flock)";
     }
     if (performance.now() >= deadline) {
+      const heldBy = file === "directory"
+        ? await describeDirectoryLock(lockFile, options.timeoutSeconds)
+        : "held by another process (flock)";
       throw new RegistryLockTimeoutError(lockFile, options.timeoutSeconds, heldBy);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -18,6 +18,8 @@ export const TOOL_NAMES = [
   "find-sessions",
   "safe-send",
   "wait-for-text",
+  "capture-pane",
+  "run",
 ] as const;
 
 /** A tool's drop-in name. */
@@ -43,7 +45,18 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "find-sessions": { registry: false, socketDir: "read", proc: false },
   "safe-send": { registry: true, socketDir: false, proc: true },
   "wait-for-text": { registry: true, socketDir: false, proc: true },
+  "capture-pane": { registry: true, socketDir: false, proc: false },
+  "run": { registry: true, socketDir: false, proc: true },
 };
+
+/** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
+export function basePermissionFlags(tool: ToolName): string[] {
+  const access = TOOL_ACCESS[tool];
+  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
+  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
+  if (access.registry || access.socketDir === "write") flags.push("--allow-sys=uid");
+  return flags;
+}
 
 /** The `deno run` permission flags of `tool` for the locations `env` selects. */
 export function permissionFlags(tool: ToolName, env: Env): string[] {
@@ -61,9 +74,7 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
   if (access.socketDir) read.add(paths.socketDir);
   if (access.socketDir === "write") write.add(paths.socketDir);
   if (access.proc) read.add("/proc");
-  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
-  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
-  if (access.registry || access.socketDir === "write") flags.push("--allow-sys=uid");
+  const flags = basePermissionFlags(tool);
   if (read.size) flags.push(`--allow-read=${[...read].join(",")}`);
   if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
   return flags;
@@ -76,9 +87,7 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
  */
 export function staticPermissionFlags(tool: ToolName): string[] {
   const access = TOOL_ACCESS[tool];
-  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
-  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
-  if (access.registry || access.socketDir === "write") flags.push("--allow-sys=uid");
+  const flags = basePermissionFlags(tool);
   if (access.registry || access.socketDir || access.proc) flags.push("--allow-read");
   if (access.registry || access.socketDir === "write") flags.push("--allow-write");
   return flags;

@@ -120,7 +120,22 @@ export function emptyRegistry(): RegistryData {
 
 /** Session names in code-point order (as jq `keys`). */
 export function sessionNames(data: RegistryData): string[] {
-  return Object.keys(data.sessions).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.keys(data.sessions).sort(compareCodePoints);
+}
+
+/**
+ * Orders strings by code point. JS `<` compares UTF-16 units, which puts an
+ * emoji (a surrogate pair) before `ｚ` (U+FF5A); jq puts it after.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a.charCodeAt(i) !== b.charCodeAt(i)) {
+      // At the first differing unit, codePointAt reads a whole pair if one starts here.
+      return a.codePointAt(i)! - b.codePointAt(i)!;
+    }
+  }
+  return a.length - b.length;
 }
 
 /** The registry file and its lock. */
@@ -236,15 +251,8 @@ export class Registry {
       };
       delete entry.pid;
       if (typeof fields.pid === "number") entry.pid = fields.pid;
-      const ordered = orderEntry(entry);
-      // defineProperty: a session named "__proto__" is a key like any other.
-      Object.defineProperty(data.sessions, name, {
-        value: ordered,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      return ordered;
+      data.sessions[name] = orderEntry(entry);
+      return data.sessions[name];
     });
   }
 
@@ -339,7 +347,6 @@ export function entryOnSocket(entry: SessionEntry, socket: string): boolean {
 /** Known fields first, in the registry's documented order; unknown fields after. */
 function orderEntry(entry: SessionEntry): SessionEntry {
   const { socket, target, type, created_at, last_active, pid, ...extra } = entry;
-  // Spread (not Object.assign), so an extra field named "__proto__" stays a field.
   return pid === undefined
     ? { socket, target, type, created_at, last_active, ...extra }
     : { socket, target, type, created_at, last_active, pid, ...extra };
@@ -415,11 +422,19 @@ function tempFilePattern(file: string): RegExp {
  * Writes `text` to a temp file created exclusively (O_EXCL: a planted file or
  * symlink at that name is never followed or reused) in the same folder, mode
  * 0600, then renames it over `file`. On failure the temp file is removed.
+ * Call it under the registry lock.
+ *
+ * @param options.tempName The temp file's path (default `<file>.tmp.<pid>.<random>`).
+ * @throws {Deno.errors.AlreadyExists} something already exists at the temp name.
  */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const dir = dirname(file);
+export async function writeAtomic(
+  file: string,
+  text: string,
+  options: { tempName?: string } = {},
+): Promise<void> {
   const suffix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  const tmp = join(dir, `${basename(file)}.tmp.${Deno.pid}.${suffix}`);
+  const tmp = options.tempName ??
+    join(dirname(file), `${basename(file)}.tmp.${Deno.pid}.${suffix}`);
   try {
     await Deno.writeFile(tmp, encoder.encode(text), { createNew: true, mode: 0o600 });
   } catch (error) {

@@ -75,7 +75,10 @@ export function checkPrivateInfo(info: Deno.FileInfo, path: string, role: PathRo
  * await checkPrivateDir(dir, "socket directory"); // true: made 0700 by us
  * ```
  */
-export async function checkPrivateDir(path: string, role: PathRole = "directory"): Promise<boolean> {
+export async function checkPrivateDir(
+  path: string,
+  role: PathRole = "directory",
+): Promise<boolean> {
   const info = await statChecked(path, role);
   if (info === undefined) return false;
   if (!info.isDirectory) {
@@ -110,7 +113,12 @@ export async function checkPrivateFile(path: string, role: PathRole = "file"): P
 export async function ensurePrivateDir(path: string, role: PathRole = "directory"): Promise<void> {
   // mkdir -p semantics: an existing directory is fine here and checked next,
   // so a concurrent creator is not an error.
-  await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+  try {
+    await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // Something that is not a directory is in the way: the check says so.
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
   await checkPrivateDir(path, role);
 }
 

@@ -116,7 +116,11 @@ export async function sendKeys(pane: string, text: string, options: SendOptions 
  *
  * @throws {SendFailedError} the call failed on every attempt.
  */
-export async function sendKeyNames(pane: string, keys: readonly string[], options: SendOptions = {}) {
+export async function sendKeyNames(
+  pane: string,
+  keys: readonly string[],
+  options: SendOptions = {},
+) {
   if (keys.length === 0) return;
   await withRetries(
     "send-keys",

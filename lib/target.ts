@@ -12,6 +12,7 @@ import {
   RegistryInvalidError,
   RegistryLockTimeoutError,
   SessionNotFoundError,
+  UnsafePathError,
   UsageError,
 } from "./errors.ts";
 import { type Registry, type SessionEntry, sessionNames } from "./registry.ts";
@@ -101,6 +102,7 @@ export const TARGET_FLAGS = {
 /** The errors of looking a target up, which each tool maps to its lookup-error code. */
 export const LOOKUP_ERRORS = [
   RegistryInvalidError,
+  UnsafePathError,
   SessionNotFoundError,
   NoSessionsError,
   AmbiguousSessionError,

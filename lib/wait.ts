@@ -17,8 +17,12 @@ import type { Socket } from "./tmux.ts";
 // ---------------------------------------------------------------------------
 // Patterns
 
-/** Decides whether one line matches. */
-export type LineMatcher = (line: string) => boolean;
+/**
+ * Decides whether one line matches. A wait also passes the line's index and
+ * all the lines it looked at (after a send: the output after it), so a
+ * matcher can ask where the line is (for example: only the last line).
+ */
+export type LineMatcher = (line: string, index?: number, lines?: readonly string[]) => boolean;
 
 const CLASSES: Record<string, string> = {
   alpha: "\\p{L}",
@@ -469,7 +473,7 @@ export async function waitForText(options: WaitOptions): Promise<WaitOutcome> {
       const result = await look(bound);
       if ("kind" in result) return result;
       lastText = result.lines.join("\n");
-      const line = result.lines.find(options.matcher);
+      const line = result.lines.find((text, index, all) => options.matcher(text, index, all));
       if (line !== undefined) return { kind: "matched", line };
       if (result.state.dead) return { kind: "pane_gone", reason: `${label} is dead` };
       if (remaining() <= 0) return { kind: "timed_out", lastText };

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --no-prompt --allow-run=tmux --allow-env --allow-read --allow-write
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
 /**
  * cleanup-sessions: remove registry entries of sessions that are not healthy,
  * are older than a duration, or all of them. tmux sessions are never killed.

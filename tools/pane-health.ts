@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --no-prompt --allow-run=tmux --allow-env --allow-read --allow-write
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
 /**
  * pane-health: is a pane healthy, dead, missing, a zombie, or is its server down?
  * Exit 0 healthy, 1 dead, 2 missing, 3 zombie, 4 server not running.

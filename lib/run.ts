@@ -1,0 +1,400 @@
+/**
+ * Running one command in a pane and getting back what it printed and how it
+ * ended, as if it had run in a subprocess.
+ *
+ * In a shell the command is typed with a marker command on the same input:
+ * `CMD; printf '\n__ctmux_ID_%s__\n' "$?"`. The echo of that line shows
+ * `%s`; only the run prints the marker with the exit status in its place,
+ * so the echo can never end the wait. In a Python REPL or gdb, the run ends
+ * when the bare prompt (`>>> `, `(gdb) `) comes back as the last row, after
+ * the echo of every line that was typed. Output is read from the rendered
+ * pane (wrapped lines joined), from the rows below the cursor row of the
+ * moment of the send, so earlier output never leaks in; the wait wakes on
+ * control-mode notifications.
+ *
+ * @module
+ */
+import { PaneNotFoundError, ServerNotRunningError, UsageError } from "./errors.ts";
+import { inspectPane } from "./health.ts";
+import type { PaneInfo } from "./panes.ts";
+import { pasteBlock, readAnchor, sendKeys, sendLiteral, withBlankLine } from "./send.ts";
+import { type Socket, socketLabel, tmux } from "./tmux.ts";
+import { waitForText } from "./wait.ts";
+
+/** How a command is run: in a POSIX shell, fish, a Python REPL or gdb. */
+export type RunMode = "shell" | "fish" | "python" | "debugger";
+
+/** Options of {@link runCommand}. */
+export interface RunOptions {
+  /** The server (tmux's default socket when omitted). */
+  socket?: Socket;
+  /** The pane's target (`name:0.0`, `%3`, ...), matched exactly. */
+  target: string;
+  /** The command: a shell command line (several lines allowed), Python code or a gdb command. */
+  command: string;
+  /**
+   * The session's registry type (`shell`, `python-repl`, `debugger`). Other
+   * or no value: the mode is read from the program running in the pane.
+   */
+  type?: string;
+  /** Give up waiting after this many milliseconds (default 30000); the command keeps running. */
+  timeoutMs?: number;
+  /** Stops waiting (outcome `cancelled`); the command keeps running. */
+  signal?: AbortSignal;
+}
+
+/** What a run returns: its output, exit status, whether it timed out, and how long it took. */
+export interface RunResult {
+  /** What the command printed, as the pane shows it, without a final newline. */
+  output: string;
+  /**
+   * The command's exit status (shell), 1 after a Python traceback, else 0;
+   * `null` when the run did not complete.
+   */
+  exitCode: number | null;
+  /** Whether the wait gave up before the command finished. */
+  timedOut: boolean;
+  /** Milliseconds from the send to the end of the wait. */
+  durationMs: number;
+}
+
+/** How a run ended. Every outcome carries a {@link RunResult}. */
+export type RunOutcome =
+  | (RunResult & { kind: "completed"; exitCode: number; timedOut: false })
+  | (RunResult & { kind: "timed_out"; exitCode: null; timedOut: true })
+  | (RunResult & { kind: "pane_gone"; exitCode: null; timedOut: false; reason: string })
+  | (RunResult & { kind: "cancelled"; exitCode: null; timedOut: false });
+
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "yash"]);
+
+/**
+ * The run mode of a registry type, else of the program a pane runs
+ * (`bash` → `shell`, `python3.12` → `python`, `gdb` → `debugger`); `undefined`
+ * when neither tells.
+ *
+ * @example
+ * ```ts
+ * import { runMode } from "./run.ts";
+ * runMode("python-repl"); // "python"
+ * runMode(undefined, "bash"); // "shell"
+ * runMode(undefined, "vim"); // undefined
+ * ```
+ */
+export function runMode(type?: string, program?: string): RunMode | undefined {
+  switch (type) {
+    case "shell":
+      return "shell";
+    case "python-repl":
+      return "python";
+    case "debugger":
+      return "debugger";
+  }
+  const name = (program ?? "").trim().replace(/^-/, "").replace(/^.*\//, "");
+  if (SHELLS.has(name)) return "shell";
+  if (name === "fish") return "fish";
+  if (/^python[\d.]*$/.test(name)) return "python";
+  if (/^gdb/.test(name)) return "debugger";
+  return undefined;
+}
+
+/** What to type, how to recognise the end, and how to read the result. */
+interface Plan {
+  /** The text typed into the pane. */
+  text: string;
+  /** Paste `text` as a block (it then needs no Enter) instead of typing it and pressing Enter. */
+  paste: boolean;
+  /** Whether the rows seen so far show the end of the run. */
+  done: (rows: readonly string[]) => boolean;
+  /** Output and exit status from the rows; `exitCode` is absent before the end. */
+  read: (rows: readonly string[]) => { output: string[]; exitCode?: number };
+}
+
+/** A random id for a run's marker. */
+function markerId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+}
+
+/**
+ * The line typed in a shell for `command` and its marker `id`: the command,
+ * then a `printf` that prints the marker with the exit status. A command of
+ * several lines, or with a `#` (a comment would swallow the marker) or a
+ * trailing `\`, is wrapped in a group (`{ ...\n}`; fish: `begin ... end`).
+ *
+ * @example
+ * ```ts
+ * import { shellLine } from "./run.ts";
+ * shellLine("make test", "ab12");
+ * // "make test; printf '\\n__ctmux_ab12_%s__\\n' \"$?\""
+ * ```
+ */
+export function shellLine(command: string, id: string, fish = false): string {
+  const marker = fish
+    ? `printf '\\n__ctmux_${id}_%s__\\n' $status`
+    : `printf '\\n__ctmux_${id}_%s__\\n' "$?"`;
+  const trimmed = command.trimEnd();
+  if (/[\n#]/.test(trimmed) || trimmed.endsWith("\\")) {
+    return fish ? `begin\n${trimmed}\nend; ${marker}` : `{ ${trimmed}\n}; ${marker}`;
+  }
+  // `CMD &; printf` and `CMD;; printf` are syntax errors.
+  const joiner = /(^|[^&])&$/.test(trimmed) || trimmed.endsWith(";") ? " " : "; ";
+  return `${trimmed}${joiner}${marker}`;
+}
+
+function shellPlan(command: string, fish: boolean): Plan {
+  const id = markerId();
+  const marker = new RegExp(`__ctmux_${id}_(\\d+)__`);
+  const echo = `__ctmux_${id}_%s__`;
+  const read = (rows: readonly string[]) => {
+    const end = rows.findIndex((row) => marker.test(row));
+    const stop = end === -1 ? rows.length : end;
+    // Rows up to the last echo of the typed text are input (continuation
+    // lines, or a re-echo when the shell was still busy when it was typed).
+    const start = rows.slice(0, stop).findLastIndex((row) => row.includes(echo)) + 1;
+    const output = rows.slice(start, stop);
+    if (end === -1) {
+      while (output.length > 0 && output.at(-1) === "") output.pop();
+      return { output };
+    }
+    const found = marker.exec(rows[end])!;
+    const before = rows[end].slice(0, found.index);
+    if (before !== "") output.push(before);
+    // The marker's leading newline ends the command's last line (empty if it was complete).
+    else if (output.at(-1) === "") output.pop();
+    return { output, exitCode: Number(found[1]) };
+  };
+  const text = shellLine(command, id, fish);
+  return {
+    text,
+    paste: text.includes("\n"),
+    done: (rows) => rows.some((r) => marker.test(r)),
+    read,
+  };
+}
+
+/** Python code that is a block (several lines or a compound statement): it needs a blank line. */
+function isPythonBlock(code: string): boolean {
+  const first = code.trimEnd().split("\n");
+  if (first.length > 1) return true;
+  return /^\s*(@|(if|for|while|def|class|with|try|async|match)\b.*:)/.test(first[0]) ||
+    first[0].trimEnd().endsWith(":");
+}
+
+/** A Python traceback or syntax error report. */
+function isPythonError(output: readonly string[]): boolean {
+  if (output.some((line) => line === "Traceback (most recent call last):")) return true;
+  return output.some((line) => /^ {2}File "<stdin>", line \d+/.test(line)) &&
+    /^[A-Za-z_][\w.]*(Error|Exception)\b/.test(output.at(-1) ?? "");
+}
+
+/**
+ * A REPL's plan: the run ends when the last row is the bare prompt and every
+ * further typed line has been echoed after a prompt (so a prompt between
+ * two typed statements does not end it).
+ */
+function replPlan(command: string, mode: "python" | "debugger"): Plan {
+  const prompt = mode === "python" ? ">>> " : "(gdb) ";
+  const prompts = mode === "python" ? [">>> ", "... "] : [prompt];
+  const lines = command.replace(/\n+$/, "").split("\n");
+  const first = lines[0].trimEnd();
+  const further = lines.slice(1).map((line) => line.trimEnd()).filter((line) => line !== "");
+  const isEcho = (row: string, typed: string) =>
+    prompts.some((p) => row.startsWith(p) && row.slice(p.length).trimEnd() === typed);
+  const isBarePrompt = (row: string) => prompts.includes(row);
+  const block = mode === "python" && isPythonBlock(command);
+
+  /** Rows after the typed input (the first row, the anchor row, is already dropped). */
+  const afterInput = (rows: readonly string[]): { rest: string[]; echoed: number } => {
+    // A re-echo of a one-line command: the REPL was still busy when it was typed.
+    const start = further.length === 0 ? rows.findLastIndex((row) => isEcho(row, first)) + 1 : 0;
+    const rest: string[] = [];
+    let echoed = 0;
+    for (const row of rows.slice(start)) {
+      if (echoed < further.length && isEcho(row, further[echoed])) echoed++;
+      else rest.push(row);
+    }
+    return { rest, echoed };
+  };
+  const done = (rows: readonly string[]) =>
+    rows.at(-1) === prompt && afterInput(rows.slice(0, -1)).echoed === further.length;
+  const read = (rows: readonly string[]) => {
+    const complete = done(rows);
+    const { rest } = afterInput(complete ? rows.slice(0, -1) : rows);
+    // Bare prompts are the echo of blank lines (the one that ends a block).
+    const output = rest.filter((row) => !isBarePrompt(row));
+    while (output.length > 0 && output.at(-1) === "") output.pop();
+    if (!complete) return { output };
+    return { output, exitCode: mode === "python" && isPythonError(output) ? 1 : 0 };
+  };
+  return {
+    text: block
+      ? withBlankLine(command)
+      : mode === "debugger" && lines.length > 1
+      ? `${lines.join("\n")}\n`
+      : command,
+    paste: block || lines.length > 1,
+    done,
+    read,
+  };
+}
+
+/** The plan for `command` in `mode`. */
+function planFor(mode: RunMode, command: string): Plan {
+  switch (mode) {
+    case "shell":
+    case "fish":
+      return shellPlan(command, mode === "fish");
+    case "python":
+    case "debugger":
+      return replPlan(command, mode);
+  }
+}
+
+/** The name of a process from `/proc` (`undefined` where it can't be read). */
+function processName(pid: number | null): string | undefined {
+  if (pid === null) return undefined;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The mode for a pane: from the registry type, else from the program in the
+ * foreground (`#{pane_current_command}`), else from the pane's own process
+ * (a shell still running an earlier command).
+ *
+ * @throws {UsageError} neither is a shell, Python or gdb.
+ */
+async function paneMode(
+  socket: Socket | undefined,
+  pane: PaneInfo,
+  target: string,
+  type: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<RunMode> {
+  const fromType = runMode(type);
+  if (fromType) return fromType;
+  const current =
+    (await tmux(["display-message", "-p", "-t", pane.paneId, "#{pane_current_command}"], {
+      socket,
+      signal,
+    })).trim();
+  const mode = runMode(undefined, current) ?? runMode(undefined, processName(pane.panePid));
+  if (mode) return mode;
+  throw new UsageError(
+    `Cannot run a command in pane ${target}: it runs '${current}', not a shell, Python or gdb`,
+  );
+}
+
+/**
+ * Runs one command in a pane and waits for it: in a shell, returns exactly
+ * what the command printed and its exit status; in a Python REPL or gdb,
+ * what appeared before the prompt came back (exit status 1 after a Python
+ * traceback, else 0). On timeout the command is left running and the
+ * output so far is returned.
+ *
+ * @example
+ * ```ts ignore
+ * const outcome = await runCommand({
+ *   socket: { path: sock },
+ *   target: "work:0.0",
+ *   command: "echo a; echo b; (exit 7)",
+ *   timeoutMs: 10_000,
+ * });
+ * if (outcome.kind === "completed") console.log(outcome.output, outcome.exitCode); // "a\nb" 7
+ * ```
+ * @throws {PaneNotFoundError} the pane (or its session) does not exist.
+ * @throws {ServerNotRunningError} no server runs on the socket.
+ * @throws {UsageError} an empty command, or a pane that runs neither a shell, Python nor gdb.
+ * @throws {SendFailedError} typing the command failed.
+ */
+export async function runCommand(options: RunOptions): Promise<RunOutcome> {
+  const { socket, target, signal } = options;
+  if (options.command.trim() === "") throw new UsageError("command is required");
+  const { health, pane } = await inspectPane(socket, target, { signal });
+  if (!health.server_running) throw new ServerNotRunningError(socketLabel(socket));
+  if (!pane) throw new PaneNotFoundError(target, health.session_exists);
+  if (health.status !== "healthy") {
+    const reason = health.status === "dead"
+      ? `pane ${target} is dead`
+      : `the process of pane ${target} has exited`;
+    return {
+      kind: "pane_gone",
+      reason,
+      output: "",
+      exitCode: null,
+      timedOut: false,
+      durationMs: 0,
+    };
+  }
+  const plan = planFor(await paneMode(socket, pane, target, options.type, signal), options.command);
+
+  const anchor = await readAnchor(socket, pane.paneId, { signal });
+  const started = performance.now();
+  const sendOptions = { socket, signal, attempts: 1 };
+  if (plan.paste) {
+    await pasteBlock(pane.paneId, plan.text, sendOptions);
+    if (!plan.text.endsWith("\n")) await sendKeys(pane.paneId, "", sendOptions);
+  } else {
+    await sendLiteral(pane.paneId, plan.text, sendOptions);
+    await sendKeys(pane.paneId, "", sendOptions);
+  }
+
+  let rows: readonly string[] = [];
+  const outcome = await waitForText({
+    socket,
+    pane: pane.paneId,
+    // Decided on all rows at once; remember the rows the decision was made on.
+    matcher: (_line, index, lines = []) => {
+      if (index !== 0) return false;
+      rows = lines;
+      return plan.done(lines);
+    },
+    timeoutMs: options.timeoutMs ?? 30_000,
+    // Only the first line: the wait must not drop output rows that look like further typed lines.
+    after: { anchor, sent: plan.text.split("\n")[0] },
+    label: `pane ${target}`,
+    signal,
+  });
+  const durationMs = Math.round(performance.now() - started);
+  switch (outcome.kind) {
+    case "matched": {
+      const { output, exitCode } = plan.read(rows);
+      return {
+        kind: "completed",
+        output: output.join("\n"),
+        exitCode: exitCode ?? 0,
+        timedOut: false,
+        durationMs,
+      };
+    }
+    case "timed_out": {
+      const { output } = plan.read(outcome.lastText === "" ? [] : outcome.lastText.split("\n"));
+      return {
+        kind: "timed_out",
+        output: output.join("\n"),
+        exitCode: null,
+        timedOut: true,
+        durationMs,
+      };
+    }
+    case "pane_gone":
+      return {
+        kind: "pane_gone",
+        reason: outcome.reason,
+        output: plan.read(rows).output.join("\n"),
+        exitCode: null,
+        timedOut: false,
+        durationMs,
+      };
+    case "cancelled":
+      return {
+        kind: "cancelled",
+        output: plan.read(rows).output.join("\n"),
+        exitCode: null,
+        timedOut: false,
+        durationMs,
+      };
+  }
+}
