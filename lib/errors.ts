@@ -7,17 +7,21 @@
 
 /** Base class of every error this toolkit throws on purpose. */
 export class TmuxToolError extends Error {
+  /** The error's name. */
   override name = "TmuxToolError";
 }
 
 /** Bad command-line or option input. */
 export class UsageError extends TmuxToolError {
+  /** The error's name. */
   override name = "UsageError";
 }
 
 /** `tmux` could not be started because it is not on PATH. */
 export class TmuxNotFoundError extends TmuxToolError {
+  /** The error's name. */
   override name = "TmuxNotFoundError";
+  /** Creates the error. */
   constructor() {
     super("tmux not found in PATH (install tmux, e.g. apt-get install -y tmux)");
   }
@@ -25,7 +29,13 @@ export class TmuxNotFoundError extends TmuxToolError {
 
 /** A tmux call ran past its time bound and was killed. */
 export class TmuxTimeoutError extends TmuxToolError {
+  /** The error's name. */
   override name = "TmuxTimeoutError";
+  /**
+   * Creates the error.
+   * @param subcommand The subcommand.
+   * @param timeoutMs The timeoutMs.
+   */
   constructor(readonly subcommand: string, readonly timeoutMs: number) {
     super(`tmux ${subcommand} did not answer within ${timeoutMs} ms`);
   }
@@ -33,7 +43,14 @@ export class TmuxTimeoutError extends TmuxToolError {
 
 /** A tmux call exited non-zero. */
 export class TmuxCommandError extends TmuxToolError {
+  /** The error's name. */
   override name = "TmuxCommandError";
+  /**
+   * Creates the error.
+   * @param subcommand The subcommand.
+   * @param stderr The stderr.
+   * @param exitCode The exitCode.
+   */
   constructor(
     readonly subcommand: string,
     readonly stderr: string,
@@ -48,7 +65,12 @@ export class TmuxCommandError extends TmuxToolError {
 
 /** No tmux server answers on the socket. */
 export class ServerNotRunningError extends TmuxToolError {
+  /** The error's name. */
   override name = "ServerNotRunningError";
+  /**
+   * Creates the error.
+   * @param socket The socket.
+   */
   constructor(readonly socket: string | undefined) {
     super(
       socket
@@ -60,7 +82,13 @@ export class ServerNotRunningError extends TmuxToolError {
 
 /** A tmux session of that name already exists, or the name is registered. */
 export class SessionExistsError extends TmuxToolError {
+  /** The error's name. */
   override name = "SessionExistsError";
+  /**
+   * Creates the error.
+   * @param session The session.
+   * @param where The where.
+   */
   constructor(readonly session: string, where: "registry" | "tmux") {
     super(
       where === "registry"
@@ -72,7 +100,13 @@ export class SessionExistsError extends TmuxToolError {
 
 /** The registry file cannot be used (not JSON, wrong version, bad shape). */
 export class RegistryInvalidError extends TmuxToolError {
+  /** The error's name. */
   override name = "RegistryInvalidError";
+  /**
+   * Creates the error.
+   * @param file The file.
+   * @param problem The problem.
+   */
   constructor(readonly file: string, readonly problem: string) {
     super(`Registry ${file} is unusable: ${problem} (left unchanged)`);
   }
@@ -80,7 +114,13 @@ export class RegistryInvalidError extends TmuxToolError {
 
 /** The registry lock was not acquired within `LOCK_TIMEOUT`. */
 export class RegistryLockTimeoutError extends TmuxToolError {
+  /** The error's name. */
   override name = "RegistryLockTimeoutError";
+  /**
+   * Creates the error.
+   * @param lockFile The lockFile.
+   * @param timeoutSeconds The timeoutSeconds.
+   */
   constructor(readonly lockFile: string, readonly timeoutSeconds: number, detail = "") {
     super(
       `Timed out after ${timeoutSeconds}s waiting for registry lock ${lockFile}` +
@@ -91,12 +131,18 @@ export class RegistryLockTimeoutError extends TmuxToolError {
 
 /** A registry or socket path that is unsafe to trust or use. */
 export class UnsafePathError extends TmuxToolError {
+  /** The error's name. */
   override name = "UnsafePathError";
 }
 
 /** `-s NAME` names a session that is not in the registry. */
 export class SessionNotFoundError extends TmuxToolError {
+  /** The error's name. */
   override name = "SessionNotFoundError";
+  /**
+   * Creates the error.
+   * @param session The session.
+   */
   constructor(readonly session: string) {
     super(`Session '${session}' not found in registry`);
   }
@@ -104,7 +150,9 @@ export class SessionNotFoundError extends TmuxToolError {
 
 /** Auto-detection found no registered session. */
 export class NoSessionsError extends TmuxToolError {
+  /** The error's name. */
   override name = "NoSessionsError";
+  /** Creates the error. */
   constructor() {
     super("No sessions found in registry");
   }
@@ -112,7 +160,12 @@ export class NoSessionsError extends TmuxToolError {
 
 /** Auto-detection found several registered sessions. */
 export class AmbiguousSessionError extends TmuxToolError {
+  /** The error's name. */
   override name = "AmbiguousSessionError";
+  /**
+   * Creates the error.
+   * @param names The names.
+   */
   constructor(readonly names: string[]) {
     super(
       `Multiple sessions found (${names.length} total), please specify session name with -s`,
@@ -122,7 +175,13 @@ export class AmbiguousSessionError extends TmuxToolError {
 
 /** The target pane (or its session) does not exist. */
 export class PaneNotFoundError extends TmuxToolError {
+  /** The error's name. */
   override name = "PaneNotFoundError";
+  /**
+   * Creates the error.
+   * @param target The target.
+   * @param sessionExists The sessionExists.
+   */
   constructor(readonly target: string, readonly sessionExists: boolean) {
     super(
       sessionExists
@@ -138,7 +197,10 @@ export class InvalidDurationError extends UsageError {
   override name = "InvalidDurationError";
   /** The accepted form, shown on a line of its own. */
   readonly hint = "Use format like: 30m, 2h, 1d";
-  /** @param duration the rejected text. */
+  /**
+   * Creates the error.
+   * @param duration The rejected text.
+   */
   constructor(readonly duration: string) {
     super(`Invalid duration format: ${duration}`);
   }
@@ -165,6 +227,7 @@ export class OperationTimeoutError extends TmuxToolError {
   /** The class name. */
   override name = "OperationTimeoutError";
   /**
+   * Creates the error.
    * @param operation What timed out (`createSession`, ...).
    * @param timeoutMs The bound that was exceeded.
    */

@@ -21,18 +21,17 @@ import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { ensureSocketDir } from "./safety.ts";
 import { exactSession, formatTemplate, parseRows, tmux, type TmuxCallOptions } from "./tmux.ts";
 
+/** A kind of session: `shell` (bash), `python` (python3 REPL) or `gdb`. */
+export type SessionKind = "shell" | "python" | "gdb";
+
 /** What each kind of session runs; argument arrays, never shell strings. */
-export const SESSION_KINDS = {
+export const SESSION_KINDS: Readonly<
+  Record<SessionKind, { type: SessionType; command: readonly string[]; env: readonly string[] }>
+> = {
   shell: { type: "shell", command: ["bash"], env: [] },
   python: { type: "python-repl", command: ["python3", "-q"], env: ["PYTHON_BASIC_REPL=1"] },
   gdb: { type: "debugger", command: ["gdb"], env: [] },
-} as const satisfies Record<
-  string,
-  { type: SessionType; command: readonly string[]; env: readonly string[] }
->;
-
-/** A kind of session: `shell` (bash), `python` (python3 REPL) or `gdb`. */
-export type SessionKind = keyof typeof SESSION_KINDS;
+};
 
 /** Window name when none is given. */
 export const DEFAULT_WINDOW = "shell";

@@ -35,6 +35,7 @@ export interface SessionEntry {
   last_active: string;
   /** The pane's process id, when known. */
   pid?: number;
+  /** Fields written by other tools, kept as they are. */
   [extra: string]: unknown;
 }
 
@@ -44,6 +45,7 @@ export interface RegistryData {
   sessions: Record<string, SessionEntry>;
   /** Always `"1.0"`. */
   version: "1.0";
+  /** Fields written by other tools, kept as they are. */
   [extra: string]: unknown;
 }
 
