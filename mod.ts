@@ -37,7 +37,7 @@ import {
   socketDescription,
   socketFiles,
 } from "./lib/find.ts";
-import { locatePane, targetSession } from "./lib/panes.ts";
+import { locatePane, type PaneInfo, targetSession } from "./lib/panes.ts";
 import { Registry } from "./lib/registry.ts";
 import { safeSend as send, type SafeSendOutcome } from "./lib/safe_send.ts";
 import { sendKeyNames, type SendMode } from "./lib/send.ts";
@@ -59,7 +59,7 @@ import {
   waitForText as wait,
   type WaitOutcome,
 } from "./lib/wait.ts";
-import { watchPane as watch } from "./lib/watch.ts";
+import { type PaneWatch, watchPane as watch } from "./lib/watch.ts";
 
 export * from "./lib/errors.ts";
 export { Registry } from "./lib/registry.ts";
@@ -82,6 +82,7 @@ export type { Socket } from "./lib/tmux.ts";
 export type { LineMatcher, WaitOutcome } from "./lib/wait.ts";
 export { ENV_VARS } from "./lib/env.ts";
 export type { Env, EnvVar, Paths } from "./lib/env.ts";
+export type { PaneWatch } from "./lib/watch.ts";
 
 /** Bounds every operation takes. */
 export interface OperationOptions {
@@ -308,8 +309,8 @@ export class Session implements AsyncDisposable {
     return run({ ...options, ...this.#where(), command, type: this.type });
   }
 
-  /** The pane's output as it arrives. See {@link watchPane}. */
-  watch(options: OperationOptions = {}): AsyncGenerator<string, void, undefined> {
+  /** Starts watching the pane's output. See {@link watchPane}. */
+  watch(options: OperationOptions = {}): Promise<PaneWatch> {
     return watchPane({ ...options, ...this.#where() });
   }
 
@@ -461,7 +462,14 @@ export interface WaitForTextOptions extends TargetOptions, PatternOptions {
  */
 export async function waitForText(options: WaitForTextOptions): Promise<WaitOutcome> {
   const { socket, target } = await resolve(options);
-  const pane = await locatePane(socket, target, { signal: options.signal });
+  let pane: PaneInfo;
+  try {
+    pane = await locatePane(socket, target, { signal: options.signal });
+  } catch (error) {
+    // A wait that is cancelled says so, whether or not it had started.
+    if (options.signal?.aborted) return { kind: "cancelled" };
+    throw error;
+  }
   return await wait({
     socket,
     pane: pane.paneId,
@@ -673,25 +681,23 @@ export async function findSessions(options: FindSessionsOptions = {}): Promise<S
 }
 
 /**
- * The pane's output as it arrives, from a read-only control-mode client;
- * ends when the session goes away or `signal` aborts.
+ * Starts watching a pane's output: resolves once attached (a read-only
+ * control-mode client), so nothing written after that is missed. Iterate
+ * the result with `for await`; it ends when the session goes away, `signal`
+ * aborts, or it is disposed.
  *
  * @example
  * ```ts
  * import { createSession, sendKeys, watchPane } from "./mod.ts";
  *
  * await using _s = await createSession({ name: "doc-watch", killOnDispose: true });
- * const stop = new AbortController();
- * setTimeout(() => sendKeys({ session: "doc-watch", keys: ["echo hi", "Enter"] }), 100);
- * for await (const chunk of watchPane({ session: "doc-watch", signal: stop.signal })) {
- *   if (chunk.includes("hi")) stop.abort();
- * }
+ * await using watch = await watchPane({ session: "doc-watch" });
+ * await sendKeys({ session: "doc-watch", keys: ["echo hi", "Enter"] });
+ * for await (const chunk of watch) if (chunk.includes("hi")) break;
  * ```
  * @throws {PaneNotFoundError} the pane does not exist.
  */
-export async function* watchPane(
-  options: TargetOptions = {},
-): AsyncGenerator<string, void, undefined> {
+export async function watchPane(options: TargetOptions = {}): Promise<PaneWatch> {
   const { socket, target } = await resolve(options);
-  yield* watch(socket, target, { signal: options.signal, timeoutMs: options.timeoutMs });
+  return await watch(socket, target, { signal: options.signal, timeoutMs: options.timeoutMs });
 }

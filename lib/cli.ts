@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { TmuxToolError, UsageError } from "./errors.ts";
 
 /** One flag: a long name (the key), its type and optional short letter. */
@@ -29,33 +28,58 @@ export type FlagValues<S extends FlagSpecs> = {
 export const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const satisfies FlagSpecs;
 
 /**
- * Parses `args` strictly. A value flag takes the next argument whatever it
- * looks like (as getopts does), so `-c -la` sends `-la`.
+ * Parses `args` strictly, as getopts and long options do: a value flag takes
+ * the next argument whatever it looks like (`-c -la` sends `-la`), or an
+ * inline value (`-c-la`, `--command=-la`); short switches may be grouped
+ * (`-vl`). Written here rather than with `node:util` `parseArgs` because
+ * importing any `node:` module costs a tool ~5 ms of start-up in Deno 2.9
+ * (bench/README.md); tests/cli_test.ts holds it to parseArgs' results.
  *
  * @throws {UsageError} unknown option, missing value, or a stray argument.
  */
 export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: S): FlagValues<S> {
-  const valueFlags = valueFlagNames(specs);
-  const normalized: string[] = [];
+  const byShort = new Map<string, string>();
+  for (const [long, spec] of Object.entries(specs)) if (spec.short) byShort.set(spec.short, long);
+  const label = (long: string) => `${specs[long].short ? `-${specs[long].short}, ` : ""}--${long}`;
+  const values: Record<string, string | boolean> = {};
+  let endOfOptions = false;
   for (let i = 0; i < args.length; i++) {
-    const long = valueFlags.get(args[i]);
-    if (long !== undefined && i + 1 < args.length) {
-      normalized.push(`--${long}=${args[++i]}`);
+    const arg = args[i];
+    if (endOfOptions || arg === "-" || !arg.startsWith("-")) {
+      throw new UsageError(`Unexpected argument: ${arg}`);
+    }
+    if (arg === "--") {
+      endOfOptions = true;
+    } else if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const long = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      if (!Object.hasOwn(specs, long)) throw new UsageError(`Unknown option: --${long}`);
+      if (specs[long].type === "boolean") {
+        if (eq !== -1) throw new UsageError(`Option --${long} does not take a value`);
+        values[long] = true;
+      } else if (eq !== -1) {
+        values[long] = arg.slice(eq + 1);
+      } else if (i + 1 < args.length) {
+        values[long] = args[++i];
+      } else {
+        throw new UsageError(`Option ${label(long)} requires a value`);
+      }
     } else {
-      normalized.push(args[i]);
+      for (let j = 1; j < arg.length; j++) {
+        const long = byShort.get(arg[j]);
+        if (long === undefined) throw new UsageError(`Unknown option: -${arg[j]}`);
+        if (specs[long].type === "boolean") {
+          values[long] = true;
+          continue;
+        }
+        if (j + 1 < arg.length) values[long] = arg.slice(j + 1);
+        else if (i + 1 < args.length) values[long] = args[++i];
+        else throw new UsageError(`Option ${label(long)} requires a value`);
+        break;
+      }
     }
   }
-  try {
-    const { values } = parseArgs({
-      args: normalized,
-      options: specs,
-      strict: true,
-      allowPositionals: false,
-    });
-    return values as FlagValues<S>;
-  } catch (error) {
-    throw new UsageError(describeParseError(error));
-  }
+  return values as FlagValues<S>;
 }
 
 /** `--long` and `-s` of every value flag, to the flag's long name. */
@@ -83,24 +107,6 @@ export function splitAtDoubleDash(
     if (valueFlags.has(args[i])) i++;
   }
   return { flags: [...args], rest: [] };
-}
-
-function describeParseError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: string }).code;
-  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
-  switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `Unknown option: ${quoted}`;
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return `Unexpected argument: ${quoted}`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return /argument missing/.test(message)
-        ? `Option ${quoted.replace(/ <value>$/, "")} requires a value`
-        : `Option ${quoted} does not take a value`;
-    default:
-      return message.split("\n")[0];
-  }
 }
 
 /** A typed error class and the exit code a tool gives it. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "./path.ts";
 
 /** Every environment variable the toolkit reads. */
 export const ENV_VARS = [

@@ -5,16 +5,29 @@
  * @module
  */
 
+/**
+ * `text` on one line: each line break, with the blanks around it, becomes
+ * one space. Messages quote what people typed (names, patterns, options),
+ * which may hold newlines; an error is always one line on stderr.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\n\r\u2028\u2029]\s*/g, " ");
+}
+
 /** Base class of every error this toolkit throws on purpose. */
 export class TmuxToolError extends Error {
   /** The error's name. */
   override name = "TmuxToolError";
 }
 
-/** Bad command-line or option input. */
+/** Bad command-line or option input. Its message is always one line (see {@link oneLine}). */
 export class UsageError extends TmuxToolError {
   /** The error's name. */
   override name = "UsageError";
+  /** @param message What is wrong; line breaks in quoted input become spaces. */
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** `tmux` could not be started because it is not on PATH. */

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "./path.ts";
 import { ServerNotRunningError, TmuxToolError } from "./errors.ts";
+import { checkPrivateDir } from "./safety.ts";
 import { formatTemplate, parseRows, type Socket, tmux, type TmuxCallOptions } from "./tmux.ts";
 
 /** One tmux session as find-sessions shows it. */
@@ -62,8 +63,13 @@ export function socketDescription(socket: Socket): string {
  * The socket files in `dir` (other files are skipped), in name order.
  *
  * @throws {TmuxToolError} `Socket directory not found: D` or `No sockets found under D`.
+ * @throws {UnsafePathError} the directory belongs to someone else or is group/other-writable
+ * (its sockets may be their servers).
  */
 export async function socketFiles(dir: string): Promise<string[]> {
+  if (!(await checkPrivateDir(dir, "socket directory"))) {
+    throw new TmuxToolError(`Socket directory not found: ${dir}`);
+  }
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) names.push(entry.name);

@@ -76,7 +76,8 @@ export async function paneHealth(
 
 /**
  * Whether `pid` is a live (not defunct) child of the tmux server `serverPid`,
- * read from `/proc`. Where `/proc` can't be read, tmux's word is trusted.
+ * read from `/proc`. Where `/proc` can't be read (no `/proc`, or Deno without
+ * `--allow-all`, which 2.9 requires for any of it), tmux's word is trusted.
  */
 export function processRunning(pid: number, serverPid: number): boolean {
   let stat: string;

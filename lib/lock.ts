@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "./path.ts";
 import { RegistryLockTimeoutError } from "./errors.ts";
 
 /** Options of {@link withLock}. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "./path.ts";
 import { type Env, ENV_VARS, resolvePaths } from "./env.ts";
 
 /** The tools, by their drop-in names. */
@@ -31,22 +31,27 @@ export interface ToolAccess {
   registry: boolean;
   /** Socket directory: created (`write`), listed (`read`), or not touched. */
   socketDir: "write" | "read" | false;
-  /** Reads `/proc` to tell a live pane process from a gone or defunct one. */
+  /**
+   * Reads `/proc` to tell a live pane process from a gone or defunct one.
+   * Deno 2.9 grants no part of `/proc` without `--allow-all` (not even with
+   * `--allow-read=/proc`), so no tool declares it: their health checks trust
+   * tmux's word (lib/health.ts); library callers run with `-A` get the check.
+   */
   proc: boolean;
 }
 
 /** Every tool's access, in one table. */
 export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "create-session": { registry: true, socketDir: "write", proc: false },
-  "list-sessions": { registry: true, socketDir: false, proc: true },
-  "pane-health": { registry: true, socketDir: false, proc: true },
+  "list-sessions": { registry: true, socketDir: false, proc: false },
+  "pane-health": { registry: true, socketDir: false, proc: false },
   "kill-session": { registry: true, socketDir: false, proc: false },
-  "cleanup-sessions": { registry: true, socketDir: false, proc: true },
+  "cleanup-sessions": { registry: true, socketDir: false, proc: false },
   "find-sessions": { registry: false, socketDir: "read", proc: false },
-  "safe-send": { registry: true, socketDir: false, proc: true },
-  "wait-for-text": { registry: true, socketDir: false, proc: true },
+  "safe-send": { registry: true, socketDir: false, proc: false },
+  "wait-for-text": { registry: true, socketDir: false, proc: false },
   "capture-pane": { registry: true, socketDir: false, proc: false },
-  "run": { registry: true, socketDir: false, proc: true },
+  "run": { registry: true, socketDir: false, proc: false },
 };
 
 /** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
@@ -54,7 +59,7 @@ export function basePermissionFlags(tool: ToolName): string[] {
   const access = TOOL_ACCESS[tool];
   const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
   // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
-  if (access.registry || access.socketDir === "write") flags.push("--allow-sys=uid");
+  if (access.registry || access.socketDir) flags.push("--allow-sys=uid");
   return flags;
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "./path.ts";
 import { type Env, lockTimeoutSeconds, type Paths, processEnv, resolvePaths } from "./env.ts";
 import {
   RegistryInvalidError,

@@ -12,14 +12,24 @@
  * moment of the send, so earlier output never leaks in; the wait wakes on
  * control-mode notifications.
  *
+ * Limits: the output is the screen's rendering (tabs become spaces, colours
+ * are dropped); text is typed, so a tab in the command reaches readline as a
+ * completion key; two runs in the same pane at once would mix their input.
+ *
  * @module
  */
-import { PaneNotFoundError, ServerNotRunningError, UsageError } from "./errors.ts";
+import {
+  PaneNotFoundError,
+  SendFailedError,
+  ServerNotRunningError,
+  TmuxToolError,
+  UsageError,
+} from "./errors.ts";
 import { inspectPane } from "./health.ts";
 import type { PaneInfo } from "./panes.ts";
-import { pasteBlock, readAnchor, sendKeys, sendLiteral, withBlankLine } from "./send.ts";
-import { type Socket, socketLabel, tmux } from "./tmux.ts";
-import { waitForText } from "./wait.ts";
+import { pasteBlock, readAnchor, sendKeys, tmuxArgument, withBlankLine } from "./send.ts";
+import { FIELD_SEP, formatTemplate, type Socket, socketLabel, tmux } from "./tmux.ts";
+import { type Anchor, waitForText } from "./wait.ts";
 
 /** How a command is run: in a POSIX shell, fish, a Python REPL or gdb. */
 export type RunMode = "shell" | "fish" | "python" | "debugger";
@@ -226,11 +236,7 @@ function replPlan(command: string, mode: "python" | "debugger"): Plan {
     return { output, exitCode: mode === "python" && isPythonError(output) ? 1 : 0 };
   };
   return {
-    text: block
-      ? withBlankLine(command)
-      : mode === "debugger" && lines.length > 1
-      ? `${lines.join("\n")}\n`
-      : command,
+    text: block ? withBlankLine(command) : lines.length > 1 ? `${lines.join("\n")}\n` : lines[0],
     paste: block || lines.length > 1,
     done,
     read,
@@ -288,6 +294,48 @@ async function paneMode(
 }
 
 /**
+ * Reads the anchor, types `text` literally and presses Enter, in one tmux
+ * call: tmux runs the three commands before it reads more output from the
+ * pane, so nothing can slip in between the anchor and the typing.
+ *
+ * @throws {SendFailedError} the call failed.
+ */
+async function typeLine(
+  socket: Socket | undefined,
+  pane: string,
+  text: string,
+  signal: AbortSignal | undefined,
+): Promise<Anchor> {
+  let stdout: string;
+  try {
+    stdout = await tmux([
+      "display-message",
+      "-p",
+      "-t",
+      pane,
+      formatTemplate(["history_size", "cursor_y"]),
+      ";",
+      "send-keys",
+      "-l",
+      "-t",
+      pane,
+      "--",
+      tmuxArgument(text),
+      ";",
+      "send-keys",
+      "-t",
+      pane,
+      "Enter",
+    ], { socket, signal });
+  } catch (error) {
+    if (signal?.aborted || !(error instanceof TmuxToolError)) throw error;
+    throw new SendFailedError(1, error);
+  }
+  const [historySize, cursorY] = stdout.trim().split(FIELD_SEP).map(Number);
+  return { historySize: historySize || 0, cursorY: cursorY || 0 };
+}
+
+/**
  * Runs one command in a pane and waits for it: in a shell, returns exactly
  * what the command printed and its exit status; in a Python REPL or gdb,
  * what appeared before the prompt came back (exit status 1 after a Python
@@ -316,9 +364,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
   if (!health.server_running) throw new ServerNotRunningError(socketLabel(socket));
   if (!pane) throw new PaneNotFoundError(target, health.session_exists);
   if (health.status !== "healthy") {
-    const reason = health.status === "dead"
-      ? `pane ${target} is dead`
-      : `the process of pane ${target} has exited`;
+    const reason = health.status === "dead" ? "the pane is dead" : "its process has exited";
     return {
       kind: "pane_gone",
       reason,
@@ -330,15 +376,15 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
   }
   const plan = planFor(await paneMode(socket, pane, target, options.type, signal), options.command);
 
-  const anchor = await readAnchor(socket, pane.paneId, { signal });
   const started = performance.now();
-  const sendOptions = { socket, signal, attempts: 1 };
+  let anchor: Anchor;
   if (plan.paste) {
+    const sendOptions = { socket, signal, attempts: 1 };
+    anchor = await readAnchor(socket, pane.paneId, { signal });
     await pasteBlock(pane.paneId, plan.text, sendOptions);
     if (!plan.text.endsWith("\n")) await sendKeys(pane.paneId, "", sendOptions);
   } else {
-    await sendLiteral(pane.paneId, plan.text, sendOptions);
-    await sendKeys(pane.paneId, "", sendOptions);
+    anchor = await typeLine(socket, pane.paneId, plan.text, signal);
   }
 
   let rows: readonly string[] = [];
@@ -354,7 +400,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     timeoutMs: options.timeoutMs ?? 30_000,
     // Only the first line: the wait must not drop output rows that look like further typed lines.
     after: { anchor, sent: plan.text.split("\n")[0] },
-    label: `pane ${target}`,
+    label: "the pane",
     signal,
   });
   const durationMs = Math.round(performance.now() - started);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { basename } from "./path.ts";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
 import { listPanesOrNull, type PaneInfo } from "./panes.ts";

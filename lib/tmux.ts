@@ -34,6 +34,8 @@ export interface TmuxCallOptions {
   signal?: AbortSignal;
   /** Bytes written to tmux's stdin (for `load-buffer -`). */
   stdin?: Uint8Array;
+  /** The tmux executable (default `tmux`, found on PATH). */
+  program?: string;
 }
 
 /** Field separator of `-F` templates: a control character tmux escapes in names. */
@@ -75,7 +77,7 @@ export async function tmux(args: string[], options: TmuxCallOptions = {}): Promi
   const subcommand = args[0] ?? "";
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("tmux", {
+    child = new Deno.Command(options.program ?? "tmux", {
       args: [...socketArgs(options.socket), ...args],
       stdin: options.stdin ? "piped" : "null",
       stdout: "piped",
@@ -97,8 +99,13 @@ export async function tmux(args: string[], options: TmuxCallOptions = {}): Promi
     stdout.cancel().catch(() => {});
     stderr.cancel().catch(() => {});
   };
-  const timer = setTimeout(() => stop("timeout"), timeoutMs);
+  // AbortSignal.timeout, not setTimeout: in Deno 2.9 the first touch of the
+  // global setTimeout costs ~4 ms of start-up (bench/README.md); the running
+  // child keeps the process alive, so the unref'd timer still fires.
+  const timer = AbortSignal.timeout(timeoutMs);
+  const onTimeout = () => stop("timeout");
   const onAbort = () => stop("abort");
+  timer.addEventListener("abort", onTimeout, { once: true });
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const output = Promise.all([child.status, readAll(stdout), readAll(stderr)]);
@@ -118,7 +125,7 @@ export async function tmux(args: string[], options: TmuxCallOptions = {}): Promi
     }
     return decoder.decode(out);
   } finally {
-    clearTimeout(timer);
+    timer.removeEventListener("abort", onTimeout);
     signal?.removeEventListener("abort", onAbort);
   }
 }

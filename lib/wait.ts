@@ -282,14 +282,22 @@ export interface AfterSend {
  * typed text, however it wrapped) is dropped; when the sent text had several
  * lines (a pasted block), so are lines that end with one of its further
  * lines (their echo, which a REPL may show twice: the terminal's echo of
- * typed-ahead text, then the prompt's); then trailing empty lines.
+ * typed-ahead text, then the prompt's); then trailing empty lines. When the
+ * echo filled its last row exactly, the terminal continues that row with the
+ * first output row, and the join glues them: what follows the typed text in
+ * the first line is then kept as the first output line.
  */
 export function outputAfterSend(captured: readonly string[], sent = ""): string[] {
-  const echo = sent.split("\n").slice(1).map((line) => line.trimEnd()).filter((l) => l !== "");
+  const [firstTyped, ...further] = sent.split("\n").map((line) => line.trimEnd());
+  const echo = further.filter((l) => l !== "");
   const lines = captured.slice(1).filter((line) => {
     const text = line.trimEnd();
     return !echo.some((typed) => text.endsWith(typed));
   });
+  const first = captured[0] ?? "";
+  const at = firstTyped === "" ? -1 : first.lastIndexOf(firstTyped);
+  const glued = at === -1 ? "" : first.slice(at + firstTyped.length);
+  if (glued.trimEnd() !== "") lines.unshift(glued);
   while (lines.length > 0 && lines.at(-1) === "") lines.pop();
   return lines;
 }

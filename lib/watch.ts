@@ -11,30 +11,76 @@ import type { Socket } from "./tmux.ts";
 
 /** Options of {@link watchPane}. */
 export interface WatchOptions {
-  /** Stops the watch (the iteration then ends). */
+  /** Ends the watch (the iteration then ends). */
   signal?: AbortSignal;
   /** Give up attaching after this many milliseconds (default 2000). */
   timeoutMs?: number;
 }
 
 /**
- * Yields the pane's output (as the program wrote it, escapes included) from
- * now on, until the pane's session or server goes away or `signal` aborts.
+ * A pane's output from the moment {@link watchPane} returned: iterate it
+ * with `for await`; it ends when the pane's session or server goes away,
+ * the signal aborts, or it is closed (`await using` closes it).
+ */
+export class PaneWatch implements AsyncIterableIterator<string>, AsyncDisposable {
+  readonly #client: ControlClient;
+  readonly #queue: string[];
+  readonly #signal?: AbortSignal;
+
+  /** Wraps an attached client; use {@link watchPane}. */
+  constructor(client: ControlClient, queue: string[], signal?: AbortSignal) {
+    this.#client = client;
+    this.#queue = queue;
+    this.#signal = signal;
+  }
+
+  /** The next chunk of output, waiting for it if none is queued. */
+  async next(): Promise<IteratorResult<string, undefined>> {
+    for (;;) {
+      const chunk = this.#queue.shift();
+      if (chunk !== undefined) return { done: false, value: chunk };
+      const seen = this.#client.seq;
+      if (this.#client.closed || this.#signal?.aborted) return await this.return();
+      // Each wake is output, a change of the session, or the end: look again.
+      const wake = await this.#client.changed(seen, 60_000, this.#signal);
+      if (wake === "aborted") return await this.return();
+    }
+  }
+
+  /** Ends the watch and detaches the client. */
+  async return(): Promise<IteratorResult<string, undefined>> {
+    await this.#client.close();
+    return { done: true, value: undefined };
+  }
+
+  /** The watch itself. */
+  [Symbol.asyncIterator](): PaneWatch {
+    return this;
+  }
+
+  /** Same as {@link PaneWatch.return}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+}
+
+/**
+ * Starts watching a pane: resolves once the control-mode client is
+ * attached, so output written after that is never missed.
  *
  * @example
  * ```ts ignore
- * for await (const chunk of watchPane({ path: sock }, "work:0.0", { signal })) {
- *   console.log(chunk);
- * }
+ * await using watch = await watchPane({ path: sock }, "work:0.0", { signal });
+ * for await (const chunk of watch) console.log(chunk);
  * ```
  * @throws {PaneNotFoundError} the target pane does not exist.
  * @throws {ServerNotRunningError} no server on the socket.
  */
-export async function* watchPane(
+export async function watchPane(
   socket: Socket | undefined,
   target: string,
   options: WatchOptions = {},
-): AsyncGenerator<string, void, undefined> {
+): Promise<PaneWatch> {
   const { signal } = options;
   const pane = await locatePane(socket, target, { signal });
   const queue: string[] = [];
@@ -45,22 +91,8 @@ export async function* watchPane(
     onOutput: (text) => queue.push(text),
   });
   if (!client) {
-    if (signal?.aborted) return;
+    signal?.throwIfAborted();
     throw new PaneNotFoundError(target, false);
   }
-  try {
-    for (;;) {
-      while (queue.length > 0) yield queue.shift()!;
-      const seen = client.seq;
-      if (client.closed || signal?.aborted) return;
-      const wake = await client.changed(seen, 60_000, signal);
-      if (wake === "aborted") return;
-      if (wake === "closed") {
-        while (queue.length > 0) yield queue.shift()!;
-        return;
-      }
-    }
-  } finally {
-    await client.close();
-  }
+  return new PaneWatch(client, queue, signal);
 }

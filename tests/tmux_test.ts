@@ -17,20 +17,22 @@ import { Sandbox, waitUntil } from "./helpers.ts";
 
 const decoder = new TextDecoder();
 
-/** A directory with a fake `tmux` script, put first on PATH while `fn` runs. */
+/**
+ * A directory with a fake `tmux` script, given to `fn` with the script's
+ * path (passed as the runner's `program`: the process-wide PATH is shared
+ * by test files running in parallel, so it is never changed).
+ */
 async function withFakeTmux<T>(
   script: string,
-  fn: (dir: string) => Promise<T>,
+  fn: (dir: string, program: string) => Promise<T>,
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "fake-tmux-" });
-  await Deno.writeTextFile(join(dir, "tmux"), `#!/bin/bash\n${script}\n`);
-  await Deno.chmod(join(dir, "tmux"), 0o755);
-  const oldPath = Deno.env.get("PATH") ?? "";
-  Deno.env.set("PATH", `${dir}:${oldPath}`);
+  const program = join(dir, "tmux");
+  await Deno.writeTextFile(program, `#!/bin/bash\n${script}\n`);
+  await Deno.chmod(program, 0o755);
   try {
-    return await fn(dir);
+    return await fn(dir, program);
   } finally {
-    Deno.env.set("PATH", oldPath);
     // Kill whatever the fake left running (its pids are in *.pid files).
     for await (const e of Deno.readDir(dir)) {
       if (!e.name.endsWith(".pid")) continue;
@@ -66,30 +68,36 @@ async function alive(pid: number): Promise<boolean> {
 
 Deno.test("tmux runner bounds every call and types every failure", async (t) => {
   await t.step("a hung tmux is killed at the bound: TmuxTimeoutError", async () => {
-    await withFakeTmux('echo $$ > "$(dirname "$0")/self.pid"; exec sleep 60', async (dir) => {
-      const started = performance.now();
-      const error = await tmux(["list-panes", "-a"], { timeoutMs: 300 }).then(
-        () => undefined,
-        (e) => e,
-      );
-      ok(error instanceof TmuxTimeoutError, `got ${error}`);
-      equal(error.subcommand, "list-panes");
-      equal(error.timeoutMs, 300);
-      assertMatch(error.message, /tmux list-panes did not answer within 300 ms/);
-      // The fake sleeps 60 s: anything near that means the bound did not hold.
-      ok(performance.now() - started < 20_000, "returned long before the fake's sleep ended");
-      const pid = await readPid(join(dir, "self.pid"));
-      await waitUntil(async () => !(await alive(pid)), { message: "fake tmux killed" });
-    });
+    await withFakeTmux(
+      'echo $$ > "$(dirname "$0")/self.pid"; exec sleep 60',
+      async (dir, program) => {
+        const started = performance.now();
+        const error = await tmux(["list-panes", "-a"], { program, timeoutMs: 300 }).then(
+          () => undefined,
+          (e) => e,
+        );
+        ok(error instanceof TmuxTimeoutError, `got ${error}`);
+        equal(error.subcommand, "list-panes");
+        equal(error.timeoutMs, 300);
+        assertMatch(error.message, /tmux list-panes did not answer within 300 ms/);
+        // The fake sleeps 60 s: anything near that means the bound did not hold.
+        ok(performance.now() - started < 20_000, "returned long before the fake's sleep ended");
+        const pid = await readPid(join(dir, "self.pid"));
+        await waitUntil(async () => !(await alive(pid)), { message: "fake tmux killed" });
+      },
+    );
   });
 
   await t.step("a child that keeps tmux's pipes open cannot stretch the bound", async () => {
     // bash is killed, but its `sleep` child still holds stdout and stderr.
     const script = 'd="$(dirname "$0")"; echo $$ > "$d/self.pid"; ' +
       'sleep 60 & echo $! > "$d/child.pid"; wait';
-    await withFakeTmux(script, async (dir) => {
+    await withFakeTmux(script, async (dir, program) => {
       const started = performance.now();
-      await assertRejects(tmux(["capture-pane", "-p"], { timeoutMs: 300 }), TmuxTimeoutError);
+      await assertRejects(
+        tmux(["capture-pane", "-p"], { program, timeoutMs: 300 }),
+        TmuxTimeoutError,
+      );
       ok(performance.now() - started < 20_000, "returned long before the grandchild's sleep");
       const child = await readPid(join(dir, "child.pid"));
       ok(await alive(child), "the grandchild was still holding the pipes");
@@ -99,42 +107,49 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
   });
 
   await t.step("a user AbortSignal kills the call and rejects with its reason", async () => {
-    await withFakeTmux('echo $$ > "$(dirname "$0")/self.pid"; exec sleep 60', async (dir) => {
-      const controller = new AbortController();
-      const call = tmux(["send-keys", "x"], { timeoutMs: 60_000, signal: controller.signal });
-      const pid = await readPid(join(dir, "self.pid"));
-      controller.abort();
-      const error = await call.then(() => undefined, (e) => e);
-      ok(error instanceof DOMException, `got ${error}`);
-      equal(error.name, "AbortError");
-      await waitUntil(async () => !(await alive(pid)), { message: "fake tmux killed" });
-    });
+    await withFakeTmux(
+      'echo $$ > "$(dirname "$0")/self.pid"; exec sleep 60',
+      async (dir, program) => {
+        const controller = new AbortController();
+        const call = tmux(["send-keys", "x"], {
+          program,
+          timeoutMs: 60_000,
+          signal: controller.signal,
+        });
+        const pid = await readPid(join(dir, "self.pid"));
+        controller.abort();
+        const error = await call.then(() => undefined, (e) => e);
+        ok(error instanceof DOMException, `got ${error}`);
+        equal(error.name, "AbortError");
+        await waitUntil(async () => !(await alive(pid)), { message: "fake tmux killed" });
+      },
+    );
   });
 
   await t.step("an already aborted signal never starts tmux", async () => {
-    await withFakeTmux('touch "$(dirname "$0")/ran"', async (dir) => {
+    await withFakeTmux('touch "$(dirname "$0")/ran"', async (dir, program) => {
       const controller = new AbortController();
       controller.abort(new Error("stop"));
-      await assertRejects(tmux(["ls"], { signal: controller.signal }), /stop/);
+      await assertRejects(tmux(["ls"], { program, signal: controller.signal }), /stop/);
       await assertRejects(Deno.stat(join(dir, "ran")), Deno.errors.NotFound);
     });
   });
 
-  await t.step("tmux missing from PATH: TmuxNotFoundError", async () => {
+  await t.step("tmux missing: TmuxNotFoundError", async () => {
     const empty = await Deno.makeTempDir();
-    const oldPath = Deno.env.get("PATH") ?? "";
-    Deno.env.set("PATH", empty);
     try {
-      await assertRejects(tmux(["ls"]), TmuxNotFoundError);
+      await assertRejects(tmux(["ls"], { program: join(empty, "tmux") }), TmuxNotFoundError);
     } finally {
-      Deno.env.set("PATH", oldPath);
       await Deno.remove(empty);
     }
   });
 
   await t.step("non-zero exit: TmuxCommandError with subcommand, stderr and code", async () => {
-    await withFakeTmux('echo "bad target: $3" >&2; exit 3', async () => {
-      const error = await tmux(["has-session", "-t", "=x"]).then(() => undefined, (e) => e);
+    await withFakeTmux('echo "bad target: $3" >&2; exit 3', async (_dir, program) => {
+      const error = await tmux(["has-session", "-t", "=x"], { program }).then(
+        () => undefined,
+        (e) => e,
+      );
       ok(error instanceof TmuxCommandError, `got ${error}`);
       equal(error.subcommand, "has-session");
       equal(error.stderr, "bad target: =x\n");
@@ -147,8 +162,8 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
     "'no server running' and 'error connecting' mean ServerNotRunningError",
     async () => {
       for (const text of ["no server running on /x/s.sock", "error connecting to /x (Nope)"]) {
-        await withFakeTmux(`echo "${text}" >&2; exit 1`, async () => {
-          const error = await tmux(["ls"], { socket: { path: "/x/s.sock" } }).then(
+        await withFakeTmux(`echo "${text}" >&2; exit 1`, async (_dir, program) => {
+          const error = await tmux(["ls"], { program, socket: { path: "/x/s.sock" } }).then(
             () => undefined,
             (e) => e,
           );
@@ -160,10 +175,10 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
   );
 
   await t.step("arguments reach tmux as one argv, socket flag first", async () => {
-    await withFakeTmux('printf "%s\\0" "$@"', async () => {
+    await withFakeTmux('printf "%s\\0" "$@"', async (_dir, program) => {
       const args = ["send-keys", "-l", "--", "-x; echo $HOME 'q' \"d\"", "a b"];
       const argv = async (socket?: { path?: string; name?: string }) =>
-        (await tmux(args, { socket })).split("\0").slice(0, -1);
+        (await tmux(args, { program, socket })).split("\0").slice(0, -1);
       assertEquals(await argv({ path: "/s p/x.sock" }), ["-S", "/s p/x.sock", ...args]);
       assertEquals(await argv({ name: "work" }), ["-L", "work", ...args]);
       assertEquals(await argv(), args);
@@ -172,9 +187,9 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
   });
 
   await t.step("large stdin and stdout pass without deadlock", async () => {
-    await withFakeTmux("cat", async () => {
+    await withFakeTmux("cat", async (_dir, program) => {
       const big = new TextEncoder().encode("0123456789abcdef\n".repeat(64 * 1024)); // 1 MiB
-      const out = await tmux(["load-buffer", "-"], { stdin: big, timeoutMs: 10_000 });
+      const out = await tmux(["load-buffer", "-"], { program, stdin: big, timeoutMs: 10_000 });
       equal(out.length, big.length);
       equal(out, decoder.decode(big));
     });

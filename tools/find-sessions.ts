@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-read
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read
 /**
  * find-sessions: list tmux sessions (registered or not) on one socket or on
  * every socket of the socket directory. Exit 0 listed, 1 a server was not
@@ -7,7 +7,7 @@
  * @module
  */
 import { runTool } from "../lib/cli.ts";
-import { TmuxNotFoundError, TmuxToolError, UsageError } from "../lib/errors.ts";
+import { oneLine, TmuxNotFoundError, TmuxToolError, UsageError } from "../lib/errors.ts";
 import { resolvePaths } from "../lib/env.ts";
 import {
   filterSessions,
@@ -51,7 +51,7 @@ await runTool({
   usageExit: 1,
   exits: [[TmuxNotFoundError, 1]],
   // The original's messages carry no `Error:` prefix; callers grep them as they are.
-  formatError: (error) => error instanceof TmuxToolError ? error.message : undefined,
+  formatError: (error) => error instanceof TmuxToolError ? oneLine(error.message) : undefined,
   async main(flags) {
     // As in the original, an empty value counts as not given.
     const name = flags.socket || undefined;
@@ -69,11 +69,11 @@ await runTool({
       const label = socketDescription(socket);
       const sessions = listings[i];
       if (sessions === null || sessions instanceof Error) {
-        console.error(
+        console.error(oneLine(
           sessions === null
             ? `No tmux server found on ${label}`
             : `Cannot list sessions on ${label}: ${sessions.message}`,
-        );
+        ));
         code = 1;
         return;
       }

@@ -1,0 +1,195 @@
+/**
+ * What the benchmark measures. Each case is one line of {@link CASES}; a
+ * case whose tool does not exist yet (or has no declared permissions) is
+ * skipped with a line saying so. Adding a tool is one line:
+ *
+ *     tool("capture-pane", ["-s", "bench-shell"]),
+ *
+ * Fixture sessions on the default socket (registered in the default
+ * registry): `bench-shell` (bash), `bench-py` (a Python REPL), `bench-wait`
+ * (a pane the bench prints into). `sessions: N` selects instead a world of
+ * N registered sessions `s0001`... on their own server (every tenth missing).
+ *
+ * @module
+ */
+import type { BenchWorld, CommandLine } from "./world.ts";
+
+/** The session counts of the scaling cases. */
+export const SESSION_COUNTS = [1, 10, 50, 200] as const;
+
+/** Peak memory goal per tool, MiB. */
+export const MEMORY_GOAL_MIB = 60;
+
+/** What a case's hooks and arguments may use. */
+export interface RunContext {
+  /** The private world. */
+  world: BenchWorld;
+  /** A number unique to this run (for fresh names and markers). */
+  seq: number;
+}
+
+/** One measured case. */
+export interface BenchCase {
+  /** Label in the table and results (unique). */
+  id: string;
+  /** The tool (`tools/NAME.ts`), or undefined for a floor. */
+  tool?: string;
+  /** Floors: the command line to time. */
+  floor?: (world: BenchWorld) => CommandLine;
+  /** The tool's arguments. */
+  args?: (ctx: RunContext) => string[];
+  /** Registered-session world to run in; the fixture registry when undefined. */
+  sessions?: number;
+  /** The exit code that means the run worked (default 0). */
+  expectExit?: number;
+  /** Untimed work before each run. */
+  before?: (ctx: RunContext) => Promise<void>;
+  /** Untimed work after each run (also after a failed one). */
+  after?: (ctx: RunContext) => Promise<void>;
+  /**
+   * Reaction case: `trigger` makes the awaited text appear `delayMs` after
+   * the tool starts; the measured figure is the time from then to exit.
+   */
+  reaction?: { delayMs: number; trigger: (ctx: RunContext) => Promise<void> };
+  /** Goal for the median, ms. */
+  goalMs?: number;
+  /** Where the tool's script is (`--variant`: `{tool}` for its name); `tools/` when undefined. */
+  scripts?: string;
+  /** The `--variant` name that goes with `scripts`. */
+  variant?: string;
+  /** Run the tool through its installed shim (`NAME.sh`) instead of `deno run`. */
+  viaShim?: boolean;
+}
+
+/** A tool case: `tool(name, args)` with fixed arguments, or a function of the run. */
+export function tool(
+  name: string,
+  args: string[] | ((ctx: RunContext) => string[]),
+  options: Partial<BenchCase> = {},
+): BenchCase {
+  const shown = Array.isArray(args) ? args.join(" ") : "";
+  return {
+    id: options.id ?? `${name} ${shown}`.trim() +
+        (options.sessions === undefined ? "" : ` @${options.sessions}`),
+    tool: name,
+    args: Array.isArray(args) ? () => args : args,
+    ...options,
+  };
+}
+
+/** A floor case: a command that is not one of the tools. */
+function floor(
+  id: string,
+  line: (world: BenchWorld) => CommandLine,
+  sessions?: number,
+): BenchCase {
+  return sessions === undefined ? { id, floor: line } : { id, floor: line, sessions };
+}
+
+const pyValue = (seq: number) => 100000 + seq;
+
+/** Every case, in table order. */
+export const CASES: BenchCase[] = [
+  floor(
+    "floor: tmux display -p",
+    (w) => w.tmuxCommand(["-S", w.world(1).socket, "display", "-p", "#{pid}"]),
+  ),
+  floor("floor: deno run empty.ts", (w) => w.scriptCommand("empty.ts", [])),
+  floor(
+    "floor: deno + 1 tmux call",
+    (w) => w.scriptCommand("one-tmux-call.ts", ["--allow-run=tmux"], [w.world(1).socket]),
+  ),
+  // What tmux alone takes to list N sessions' panes (its server formats every pane).
+  ...SESSION_COUNTS.map((n) =>
+    floor(
+      `floor: tmux list-panes -a @${n}`,
+      (w) => w.tmuxCommand(["-S", w.world(n).socket, "list-panes", "-a", "-F", "#{pane_id}"]),
+      n,
+    )
+  ),
+  ...SESSION_COUNTS.map((n) =>
+    tool("list-sessions", ["--json"], {
+      sessions: n,
+      goalMs: n === 50 ? 40 : n === 200 ? 60 : undefined,
+    })
+  ),
+  ...SESSION_COUNTS.map((n) => tool("cleanup-sessions", ["--dry-run"], { sessions: n })),
+  tool("pane-health", ["-s", "s0001"], { sessions: 1, goalMs: 30 }),
+  tool("pane-health", (c) => ["-S", c.world.world(1).socket, "-t", "s0001:0.0"], {
+    id: "pane-health -S SOCK -t s0001:0.0",
+    goalMs: 30,
+  }),
+  tool("pane-health", (c) => ["-S", c.world.world(1).socket, "-t", "s0001:0.0"], {
+    id: "pane-health -S SOCK -t s0001:0.0 (via NAME.sh shim)",
+    viaShim: true,
+  }),
+  tool("create-session", (c) => ["-n", `bench-new-${c.seq}`], {
+    id: "create-session -n NAME (server up)",
+    goalMs: 50,
+    after: async (c) => {
+      await c.world.tmuxQuiet(c.world.defaultSocket, "kill-session", "-t", `=bench-new-${c.seq}`);
+      await c.world.restoreFixtureRegistry();
+    },
+  }),
+  tool("create-session", (c) => ["-n", `bench-cold-${c.seq}`, "-S", c.world.coldSocket], {
+    id: "create-session -n NAME -S NEW (server start)",
+    before: (c) => c.world.killColdServer(),
+    after: async (c) => {
+      await c.world.killColdServer();
+      await c.world.restoreFixtureRegistry();
+    },
+  }),
+  tool("kill-session", (c) => ["-s", `bench-kill-${c.seq}`], {
+    id: "kill-session -s NAME",
+    before: async (c) => {
+      const name = `bench-kill-${c.seq}`;
+      const sock = c.world.defaultSocket;
+      await c.world.tmux(sock, "new-session", "-d", "-s", name, "cat");
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      await c.world.restoreFixtureRegistry({
+        [name]: {
+          socket: sock,
+          target: `${name}:0.0`,
+          type: "shell",
+          created_at: now,
+          last_active: now,
+        },
+      });
+    },
+    after: async (c) => {
+      await c.world.tmuxQuiet(c.world.defaultSocket, "kill-session", "-t", `=bench-kill-${c.seq}`);
+      await c.world.restoreFixtureRegistry();
+    },
+  }),
+  tool("find-sessions", ["-A"]),
+  tool("safe-send", ["-s", "bench-shell", "-c", "true"]),
+  tool(
+    "safe-send",
+    (
+      c,
+    ) => [
+      "-s",
+      "bench-py",
+      "-c",
+      `print(${pyValue(c.seq)}+1)`,
+      "-w",
+      `^${pyValue(c.seq) + 1}$`,
+      "-T",
+      "10",
+    ],
+    {
+      id: "safe-send -s bench-py -c 'print(N+1)' -w '^N+1$' (round trip)",
+    },
+  ),
+  tool("wait-for-text", (c) => ["-s", "bench-wait", "-p", `BENCH-${c.seq}-READY`, "-T", "10"], {
+    id: "wait-for-text reaction (text 300 ms after start)",
+    goalMs: 30,
+    reaction: {
+      delayMs: 300,
+      trigger: (c) =>
+        Deno.writeTextFile(c.world.waitPaneTty, `BENCH-${c.seq}-READY\r\n`, { append: true }),
+    },
+  }),
+  tool("run", ["-s", "bench-run", "--", "true"], { id: "run -s bench-run -- true", goalMs: 60 }),
+  tool("capture-pane", ["-s", "bench-shell"]),
+];

@@ -1,0 +1,1 @@
+// The Deno floor: `deno run` of a script that does nothing.

@@ -1,0 +1,388 @@
+import {
+  deepEqual as assertEquals,
+  equal,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { runMode, shellLine } from "../lib/run.ts";
+import { json, Sandbox, waitUntil } from "./helpers.ts";
+
+const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
+const PYTHON = ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"];
+const GDB = ["gdb", "-q", "-nx"];
+
+function entry(socket: string, target: string, type: string) {
+  return {
+    socket,
+    target,
+    type,
+    created_at: "2025-11-24T15:59:30Z",
+    last_active: "2025-11-24T15:59:30Z",
+  };
+}
+
+async function screen(box: Sandbox, sock: string, target: string): Promise<string> {
+  return await box.tmux(sock, "capture-pane", "-p", "-J", "-t", target);
+}
+
+/** Starts a session and waits for its prompt. */
+async function started(
+  box: Sandbox,
+  sock: string,
+  name: string,
+  command: string[],
+  prompt: string,
+) {
+  await box.newSession(sock, name, command);
+  await waitUntil(async () => (await screen(box, sock, `=${name}:`)).includes(prompt), {
+    timeoutMs: 10_000,
+    message: `${name} prompt`,
+  });
+}
+
+interface RunJson {
+  output: string;
+  exit_code: number | null;
+  timed_out: boolean;
+  duration_ms: number;
+}
+
+Deno.test("run in a shell prints exactly the command's output and exits with its status", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "sh", BASH, "$ ");
+  await box.writeRegistry(JSON.stringify({
+    sessions: { sh: entry(sock, "sh:0.0", "shell") },
+    version: "1.0",
+  }));
+
+  await t.step("echo a; echo b; (exit 7): exactly a and b, exit 7", async () => {
+    const r = await box.run("run", ["-s", "sh", "-c", "echo a; echo b; (exit 7)"]);
+    equal(r.stdout, "a\nb\n");
+    equal(r.code, 7);
+    equal(r.stderr, "");
+  });
+
+  await t.step("a command without output: empty stdout, exit 0", async () => {
+    const r = await box.run("run", ["-s", "sh", "-c", "true"]);
+    equal(r.stdout, "");
+    equal(r.code, 0);
+    equal(r.stderr, "");
+  });
+
+  await t.step("output with prompt-like text is kept, and only this command's", async () => {
+    await box.run("run", ["-s", "sh", "-c", "echo earlier-output"]);
+    const r = await box.run("run", ["-s", "sh", "-c", "echo '$ x'; echo '>>> y'; echo '$'; false"]);
+    equal(r.stdout, "$ x\n>>> y\n$\n");
+    equal(r.code, 1);
+  });
+
+  await t.step("quotes, $() and a last line without newline", async () => {
+    const r = await box.run("run", [
+      "-s",
+      "sh",
+      "-c",
+      `echo "it's \\"quoted\\"" $(echo sub) '$HOME'; printf 'no newline'`,
+    ]);
+    equal(r.stdout, `it's "quoted" sub $HOME\nno newline\n`);
+    equal(r.code, 0);
+  });
+
+  await t.step("multi-line output, blank lines inside, and lines wider than the pane", async () => {
+    const r = await box.run("run", ["-s", "sh", "-c", "seq 1 3; echo; printf '%0100d\\n' 0"]);
+    equal(r.stdout, `1\n2\n3\n\n${"0".repeat(100)}\n`);
+  });
+
+  await t.step("a command of several lines, with a comment, runs as one", async () => {
+    const r = await box.run("run", [
+      "-s",
+      "sh",
+      "-c",
+      "for i in 1 2; do\n  echo line-$i # a comment\ndone\n(exit 3)",
+    ]);
+    equal(r.stdout, "line-1\nline-2\n");
+    equal(r.code, 3);
+  });
+
+  await t.step("a typed line that exactly fills the row keeps the first output line", async () => {
+    // "$ " + command + marker is 80 columns: the output row continues the echo row.
+    const suffix = shellLine("x", "0123456789abcdef").length - 1;
+    const word = "y".repeat(78 - suffix - "echo ".length);
+    equal(2 + shellLine(`echo ${word}`, "0123456789abcdef").length, 80);
+    const r = await box.run("run", ["-s", "sh", "-c", `echo ${word}`]);
+    equal(r.stdout, `${word}\n`);
+  });
+
+  await t.step("the command after -- and --json", async () => {
+    const r = await box.run("run", ["-s", "sh", "--json", "--", "echo", "hi", "there"]);
+    equal(r.code, 0);
+    const out = json<RunJson>(r);
+    assertEquals(Object.keys(out), ["output", "exit_code", "timed_out", "duration_ms"]);
+    equal(out.output, "hi there");
+    equal(out.exit_code, 0);
+    equal(out.timed_out, false);
+    assert(Number.isInteger(out.duration_ms) && out.duration_ms >= 0);
+    equal(r.stderr, "");
+  });
+
+  await t.step("the registry's only session is used without a target", async () => {
+    const r = await box.run("run", ["-c", "echo auto"]);
+    equal(r.stdout, "auto\n");
+    equal(r.code, 0);
+  });
+
+  await t.step(
+    "timed out, then typed while it still runs: its later output does not leak",
+    async () => {
+      const r = await box.run("run", [
+        "-s",
+        "sh",
+        "--json",
+        "-T",
+        "0.5",
+        "-c",
+        "echo started; sleep 1.5; echo finished",
+      ]);
+      equal(r.code, 124);
+      assertEquals(json<RunJson>(r).output, "started");
+      equal(json<RunJson>(r).timed_out, true);
+      equal(json<RunJson>(r).exit_code, null);
+      const next = await box.run("run", ["-s", "sh", "--json", "-T", "20", "-c", "echo next"]);
+      equal(next.code, 0, next.stderr);
+      assertEquals(json<RunJson>(next).output, "next");
+      assertMatch(await screen(box, sock, "sh"), /\nfinished\n/);
+    },
+  );
+});
+
+Deno.test("run of a 5 s command with -T 1: exit 124, partial output, still running", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "slow", BASH, "$ ");
+  const r = await box.run("run", [
+    "-S",
+    sock,
+    "-t",
+    "slow",
+    "-T",
+    "1",
+    "-c",
+    "echo started; sleep 5; echo finished",
+  ]);
+  equal(r.code, 124);
+  equal(r.stdout, "started\n");
+  equal(r.stderr, "Timed out after 1s: the command is still running in pane slow\n");
+  const current = await box.tmux(
+    sock,
+    "display-message",
+    "-p",
+    "-t",
+    "slow",
+    "#{pane_current_command}",
+  );
+  equal(current.trim(), "sleep");
+  assert(!(await screen(box, sock, "slow")).includes("\nfinished\n"));
+});
+
+Deno.test("run picks the mode from the program in the pane when there is no registry type", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "plain", BASH, "$ ");
+  await started(box, sock, "repl", PYTHON, ">>> ");
+  await box.newSession(sock, "other", ["sleep", "300"]);
+
+  await t.step("bash by -S/-t", async () => {
+    const r = await box.run("run", ["-S", sock, "-t", "plain:0.0", "-c", "echo $((6*7))"]);
+    equal(r.stdout, "42\n");
+    equal(r.code, 0);
+  });
+
+  await t.step("python3 by -S/-t", async () => {
+    const r = await box.run("run", ["-S", sock, "-t", "repl", "-c", "print(6*7)"]);
+    equal(r.stdout, "42\n");
+    equal(r.code, 0);
+  });
+
+  await t.step("a pane running something else: a clear error, exit 4", async () => {
+    const r = await box.run("run", ["-S", sock, "-t", "other", "-c", "echo hi"]);
+    equal(r.code, 4);
+    equal(r.stdout, "");
+    assertMatch(r.stderr, /^Error: Cannot run a command in pane other: it runs 'sleep'.*\n$/);
+  });
+
+  await t.step("modes by registry type and by program name", () => {
+    equal(runMode("python-repl", "bash"), "python");
+    equal(runMode("debugger"), "debugger");
+    equal(runMode(undefined, "zsh"), "shell");
+    equal(runMode(undefined, "fish"), "fish");
+    equal(runMode(undefined, "python3.12"), "python");
+    equal(runMode(undefined, "vim"), undefined);
+  });
+});
+
+Deno.test("run in a Python REPL and in gdb waits for the prompt", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "py", PYTHON, ">>> ");
+  await started(box, sock, "gdb", GDB, "(gdb) ");
+  await box.writeRegistry(JSON.stringify({
+    sessions: {
+      py: entry(sock, "py:0.0", "python-repl"),
+      gdb: entry(sock, "gdb:0.0", "debugger"),
+    },
+    version: "1.0",
+  }));
+
+  await t.step("print(6*7) prints 42, exit 0", async () => {
+    const r = await box.run("run", ["-s", "py", "-c", "print(6*7)"]);
+    equal(r.stdout, "42\n");
+    equal(r.code, 0);
+    equal(r.stderr, "");
+  });
+
+  await t.step("an expression's value, and prompt-like output", async () => {
+    equal((await box.run("run", ["-s", "py", "-c", "6*7"])).stdout, "42\n");
+    const r = await box.run("run", ["-s", "py", "-c", "print('>>> x'); print('>>>')"]);
+    equal(r.stdout, ">>> x\n>>>\n");
+    equal(r.code, 0);
+  });
+
+  await t.step("a traceback: printed, exit 1", async () => {
+    const r = await box.run("run", ["-s", "py", "-c", "1/0"]);
+    equal(r.code, 1);
+    assertMatch(r.stdout, /^Traceback \(most recent call last\):\n[\s\S]*ZeroDivisionError/);
+    const syntax = await box.run("run", ["-s", "py", "-c", "1 +* 2"]);
+    equal(syntax.code, 1);
+    assertMatch(syntax.stdout, /SyntaxError/);
+  });
+
+  await t.step("blocks: a one-line loop and a multi-line definition", async () => {
+    const loop = await box.run("run", ["-s", "py", "-c", "for i in range(3): print(i)"]);
+    equal(loop.stdout, "0\n1\n2\n");
+    const block = await box.run("run", [
+      "-s",
+      "py",
+      "-c",
+      "def twice(x):\n    return 2 * x\n\nx = 5\nprint(twice(x))",
+    ]);
+    equal(block.stdout, "10\n");
+    equal(block.code, 0);
+  });
+
+  await t.step("no output: empty stdout", async () => {
+    const r = await box.run("run", ["-s", "py", "--json", "-c", "y = 1"]);
+    equal(json<RunJson>(r).output, "");
+    equal(r.code, 0);
+  });
+
+  await t.step("a slow statement times out with its output so far", async () => {
+    const r = await box.run("run", [
+      "-s",
+      "py",
+      "-T",
+      "0.5",
+      "-c",
+      "import time; print('begun', flush=True); time.sleep(1.5); print('done')",
+    ]);
+    equal(r.code, 124);
+    equal(r.stdout, "begun\n");
+    assertMatch(r.stderr, /still running in pane py:0\.0/);
+    await waitUntil(async () => (await screen(box, sock, "py")).includes("done\n>>> "), {
+      timeoutMs: 10_000,
+    });
+  });
+
+  await t.step("gdb: output before the (gdb) prompt", async () => {
+    const r = await box.run("run", ["-s", "gdb", "-c", "print 6*7"]);
+    equal(r.stdout, "$1 = 42\n");
+    equal(r.code, 0);
+  });
+});
+
+Deno.test("parallel runs in two sessions each return their own output", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "left", BASH, "$ ");
+  await started(box, sock, "right", BASH, "$ ");
+  await box.writeRegistry(JSON.stringify({
+    sessions: { left: entry(sock, "left:0.0", "shell"), right: entry(sock, "right:0.0", "shell") },
+    version: "1.0",
+  }));
+  const loop = (tag: string) => `for i in 1 2 3; do echo ${tag}$i; sleep 0.1; done`;
+  const [left, right] = await Promise.all([
+    box.run("run", ["-s", "left", "-c", loop("L")]),
+    box.run("run", ["-s", "right", "-c", loop("R")]),
+  ]);
+  equal(left.stdout, "L1\nL2\nL3\n");
+  equal(right.stdout, "R1\nR2\nR3\n");
+  equal(left.code, 0);
+  equal(right.code, 0);
+});
+
+Deno.test("run reports a gone pane with exit 3 and bad arguments with exit 4", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "sh", BASH, "$ ");
+  await started(box, sock, "quits", BASH, "$ ");
+  await box.writeRegistry(JSON.stringify({
+    sessions: { sh: entry(sock, "sh:0.0", "shell"), quits: entry(sock, "quits:0.0", "shell") },
+    version: "1.0",
+  }));
+
+  await t.step("the shell exits during the run: exit 3 with a message", async () => {
+    const r = await box.run("run", ["-s", "quits", "-c", "exit 5"]);
+    equal(r.code, 3);
+    equal(r.stderr, "Error: Pane quits:0.0 is gone (the pane no longer exists)\n");
+    equal(r.stdout, "");
+  });
+
+  await t.step("a dead pane: exit 3 before anything is typed", async () => {
+    await box.tmux(sock, "set-option", "-g", "remain-on-exit", "on");
+    await box.tmux(sock, "new-session", "-d", "-s", "dies", "sh", "-c", "exit 0");
+    await waitUntil(async () =>
+      (await box.tmux(sock, "display", "-p", "-t", "=dies:", "#{pane_dead}")).trim() === "1"
+    );
+    const r = await box.run("run", ["-S", sock, "-t", "dies", "-c", "true"]);
+    equal(r.code, 3);
+    equal(r.stderr, "Error: Pane dies is gone (the pane is dead)\n");
+  });
+
+  await t.step("missing session, missing pane, no server: exit 3", async () => {
+    const missing = await box.run("run", ["-S", sock, "-t", "nope:0.0", "-c", "true"]);
+    equal(missing.code, 3);
+    equal(missing.stderr, "Error: Session does not exist (target: nope:0.0)\n");
+    const pane = await box.run("run", ["-S", sock, "-t", "sh:0.7", "-c", "true"]);
+    equal(pane.code, 3);
+    equal(pane.stderr, "Error: Pane does not exist (target: sh:0.7)\n");
+    const server = await box.run("run", ["-S", box.socket("none.sock"), "-t", "x", "-c", "true"]);
+    equal(server.code, 3);
+    assertMatch(server.stderr, /^Error: tmux server is not running on socket: .*none\.sock\n$/);
+  });
+
+  await t.step("argument and look-up errors: exit 4, one line", async () => {
+    const cases: [string[], RegExp][] = [
+      [["-s", "sh"], /command is required/],
+      [["-s", "sh", "-c", "   "], /command is required/],
+      [["-s", "sh", "-c", "true", "--", "echo"], /either with -c or after --/],
+      [["-s", "sh", "-T", "soon", "-c", "true"], /timeout must be a positive number/],
+      [["-s", "sh", "-c", "true", "--bogus"], /Unknown option: --bogus/],
+      [["-S", sock, "-c", "true"], /-S\/--socket requires -t\/--target/],
+      [["-s", "nope", "-c", "true"], /Session 'nope' not found in registry/],
+      [["-c", "true"], /Multiple sessions found \(2 total\)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await box.run("run", args);
+      equal(r.code, 4, args.join(" "));
+      assertMatch(r.stderr, message);
+      equal(r.stderr.split("\n").length, 2, r.stderr);
+      equal(r.stdout, "");
+    }
+  });
+
+  await t.step("-h prints usage naming run.sh, with examples", async () => {
+    const r = await box.run("run", ["-h"]);
+    equal(r.code, 0);
+    assertMatch(r.stdout, /^Usage: run\.sh /);
+    assertMatch(r.stdout, /Examples:\n {2}run\.sh /);
+  });
+});
