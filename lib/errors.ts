@@ -24,7 +24,10 @@ export class TmuxToolError extends Error {
 export class UsageError extends TmuxToolError {
   /** The error's name. */
   override name = "UsageError";
-  /** @param message What is wrong; line breaks in quoted input become spaces. */
+  /**
+   * Creates the error.
+   * @param message What is wrong; line breaks in quoted input become spaces.
+   */
   constructor(message: string) {
     super(oneLine(message));
   }

@@ -19,6 +19,7 @@ import {
 } from "./errors.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { ensureSocketDir } from "./safety.ts";
+import { tmuxArgument } from "./send.ts";
 import { exactSession, formatTemplate, parseRows, tmux, type TmuxCallOptions } from "./tmux.ts";
 
 /** A kind of session: `shell` (bash), `python` (python3 REPL) or `gdb`. */
@@ -71,8 +72,11 @@ export interface CreatedSession {
 /**
  * Checks that tmux will keep `name` as given: not empty, no `.` or `:`
  * (tmux turns them into `_`), no `\` and no control or line-separator
- * characters (tmux escapes them). {@link createSession} also compares the
- * name tmux reports, for characters tmux's width tables reject.
+ * characters (tmux escapes them), no leading `$` (a target `=$...` is read
+ * as a session id, so the session could never be found by its name) and no
+ * trailing `;` (tmux reads it as a command separator). {@link createSession}
+ * also compares the name tmux reports, for characters tmux's width tables
+ * reject.
  *
  * @throws {UsageError} the name would not survive.
  */
@@ -84,6 +88,10 @@ export function checkSessionName(name: string): void {
     ? "tmux would escape '\\'"
     : /[\p{Cc}\p{Zl}\p{Zp}]/u.test(name)
     ? "control characters and newlines are not allowed"
+    : name.startsWith("$")
+    ? "tmux reads a leading '$' as a session id"
+    : name.endsWith(";")
+    ? "tmux reads a trailing ';' as a command separator"
     : undefined;
   if (problem) throw new UsageError(`Invalid session name ${JSON.stringify(name)}: ${problem}`);
 }
@@ -128,10 +136,11 @@ export async function createSession(
     stdout = await tmux([
       "new-session",
       "-d",
+      // tmux expands formats in these two (`#(cmd)` would run cmd): keep them literal.
       "-s",
-      name,
+      formatLiteral(name),
       "-n",
-      window,
+      tmuxArgument(formatLiteral(window)),
       "-P",
       "-F",
       formatTemplate(CREATED_FIELDS),
@@ -178,7 +187,15 @@ export async function killTmuxSession(
   session: string,
   call: TmuxCallOptions = {},
 ): Promise<void> {
-  await tmux(["kill-session", "-t", exactSession(session)], { ...call, socket: { path: socket } });
+  await tmux(["kill-session", "-t", tmuxArgument(exactSession(session))], {
+    ...call,
+    socket: { path: socket },
+  });
+}
+
+/** `text` as a tmux format that expands to itself: `#` doubled, so `#(cmd)` runs nothing. */
+function formatLiteral(text: string): string {
+  return text.replaceAll("#", "##");
 }
 
 /** Rollback: the session may already be gone, and the original error is what matters. */

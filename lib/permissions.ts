@@ -31,27 +31,25 @@ export interface ToolAccess {
   registry: boolean;
   /** Socket directory: created (`write`), listed (`read`), or not touched. */
   socketDir: "write" | "read" | false;
-  /**
-   * Reads `/proc` to tell a live pane process from a gone or defunct one.
-   * Deno 2.9 grants no part of `/proc` without `--allow-all` (not even with
-   * `--allow-read=/proc`), so no tool declares it: their health checks trust
-   * tmux's word (lib/health.ts); library callers run with `-A` get the check.
-   */
-  proc: boolean;
 }
+
+// No tool reads /proc: Deno 2.9 grants no part of it without --allow-all
+// (not even with --allow-read=/proc), so the tools' health checks trust
+// tmux's word, and library callers run with -A get the /proc check
+// (lib/health.ts processRunning; tests/permissions_test.ts watches this).
 
 /** Every tool's access, in one table. */
 export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
-  "create-session": { registry: true, socketDir: "write", proc: false },
-  "list-sessions": { registry: true, socketDir: false, proc: false },
-  "pane-health": { registry: true, socketDir: false, proc: false },
-  "kill-session": { registry: true, socketDir: false, proc: false },
-  "cleanup-sessions": { registry: true, socketDir: false, proc: false },
-  "find-sessions": { registry: false, socketDir: "read", proc: false },
-  "safe-send": { registry: true, socketDir: false, proc: false },
-  "wait-for-text": { registry: true, socketDir: false, proc: false },
-  "capture-pane": { registry: true, socketDir: false, proc: false },
-  "run": { registry: true, socketDir: false, proc: false },
+  "create-session": { registry: true, socketDir: "write" },
+  "list-sessions": { registry: true, socketDir: false },
+  "pane-health": { registry: true, socketDir: false },
+  "kill-session": { registry: true, socketDir: false },
+  "cleanup-sessions": { registry: true, socketDir: false },
+  "find-sessions": { registry: false, socketDir: "read" },
+  "safe-send": { registry: true, socketDir: false },
+  "wait-for-text": { registry: true, socketDir: false },
+  "capture-pane": { registry: true, socketDir: false },
+  "run": { registry: true, socketDir: false },
 };
 
 /** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
@@ -78,7 +76,6 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
   }
   if (access.socketDir) read.add(paths.socketDir);
   if (access.socketDir === "write") write.add(paths.socketDir);
-  if (access.proc) read.add("/proc");
   const flags = basePermissionFlags(tool);
   if (read.size) flags.push(`--allow-read=${[...read].join(",")}`);
   if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
@@ -93,7 +90,7 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
 export function staticPermissionFlags(tool: ToolName): string[] {
   const access = TOOL_ACCESS[tool];
   const flags = basePermissionFlags(tool);
-  if (access.registry || access.socketDir || access.proc) flags.push("--allow-read");
+  if (access.registry || access.socketDir) flags.push("--allow-read");
   if (access.registry || access.socketDir === "write") flags.push("--allow-write");
   return flags;
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import { basename, dirname, join, resolve } from "./path.ts";
 import { type Env, lockTimeoutSeconds, type Paths, processEnv, resolvePaths } from "./env.ts";
 import {
@@ -15,7 +16,7 @@ import {
   TmuxToolError,
 } from "./errors.ts";
 import { withLock } from "./lock.ts";
-import { checkPrivateDir, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
+import { checkPrivateDir, checkPrivateFile, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
 import { isoTimestamp } from "./time.ts";
 
 /** The kinds of session create-session makes. */
@@ -365,6 +366,8 @@ async function readRegistryText(
   checkDir = true,
 ): Promise<string | undefined> {
   if (checkDir && !(await checkPrivateDir(dirname(file), `${role} directory`))) return undefined;
+  // A symlink someone else planted is refused before it is followed.
+  if (!(await checkPrivateFile(file, role))) return undefined;
   let handle: Deno.FsFile;
   try {
     handle = await Deno.open(file, { read: true });
@@ -397,21 +400,13 @@ async function readRegistryText(
 
 async function readToEnd(handle: Deno.FsFile): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
   for (;;) {
     const buffer = new Uint8Array(64 * 1024);
     const n = await handle.read(buffer);
     if (n === null) break;
     chunks.push(buffer.subarray(0, n));
-    size += n;
   }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
+  return concatBytes(chunks);
 }
 
 /** Names of this registry's temp files: `<name>.tmp.<pid>.<random>`. */

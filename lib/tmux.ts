@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import {
   ServerNotRunningError,
   TmuxCommandError,
@@ -133,22 +134,13 @@ export async function tmux(args: string[], options: TmuxCallOptions = {}): Promi
 /** Reads a stream to its end (or until it is cancelled) into one buffer. */
 async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
   for (;;) {
     // A read cut short by cancel() ends like the end of the stream.
     const result = await reader.read().catch(() => undefined);
     if (!result || result.done) break;
     chunks.push(result.value);
-    size += result.value.length;
   }
-  if (chunks.length === 1) return chunks[0];
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
+  return concatBytes(chunks);
 }
 
 /** Builds a `-F` template from format variables, joined by {@link FIELD_SEP}. */

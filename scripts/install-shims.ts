@@ -40,13 +40,16 @@ export function shimText(tool: ToolName, root = ROOT): string {
     '  else reg="${XDG_STATE_HOME:-${HOME:-/}/.local/state}/claude-tmux/.sessions.json"; ' +
     'legacy="$tmp/claude-tmux-sockets/.sessions.json"; fi',
     "fi",
-    'reg_dir="$(dirname "$reg")"',
-    'lock_dir="$(dirname "${REGISTRY_LOCK:-$reg_dir/.sessions.lock}")"',
+    // dirname by parameter expansion: no extra process on every call.
+    'lock="${REGISTRY_LOCK:-}"',
+    'case "$reg" in */*) reg_dir="${reg%/*}"; reg_dir="${reg_dir:-/}" ;; *) reg_dir=. ;; esac',
+    'if [ -z "$lock" ]; then lock_dir="$reg_dir"',
+    'else case "$lock" in */*) lock_dir="${lock%/*}"; lock_dir="${lock_dir:-/}" ;; ' +
+    "*) lock_dir=. ;; esac; fi",
   ];
   if (access.registry) lines.push('read="$reg_dir,$lock_dir${legacy:+,$legacy}"');
   else lines.push("read=''");
   if (access.socketDir) lines.push('read="${read:+$read,}$sock_dir"');
-  if (access.proc) lines.push('read="${read:+$read,}/proc"');
   const writeParts = [...(access.registry ? ["$reg_dir", "$lock_dir"] : [])];
   if (access.socketDir === "write") writeParts.push("$sock_dir");
   lines.push(`write="${writeParts.join(",")}"`);
@@ -83,7 +86,10 @@ if (import.meta.main) {
     console.error("Usage: deno task install-shims DIR [--force]");
     Deno.exit(2);
   }
-  const dir = resolve(positionals[0]);
+  // `deno task` runs in the project folder; a relative DIR means the caller's folder.
+  const granted = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state;
+  const base = (granted === "granted" ? Deno.env.get("INIT_CWD") : undefined) ?? Deno.cwd();
+  const dir = resolve(base, positionals[0]);
   await Deno.mkdir(dir, { recursive: true });
   const names = [...TOOL_NAMES];
   for (const tool of names) {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { TOOL_ACCESS, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
 import {
   assertCleanFailure,
+  figure,
   type GuardedResult,
   pooled,
   runGuarded,
@@ -281,6 +282,7 @@ Deno.test("malformed arguments: documented code, one stderr line, registry uncha
     "the registry is byte for byte the same",
   );
   assertEquals(await markersIn(box.root), [], "no name, pattern or command ran in a shell");
+  figure(`bad input: ${cases.length} malformed calls over ${TOOL_NAMES.length} tools, all clean`);
   const sessions = (await box.tmux(sock, "list-sessions", "-F", "#{session_name}")).trim();
   assertEquals(sessions.split("\n"), ["one", "two"], "no session was made or killed");
   const server = await box.tmuxRaw(box.defaultSocket, "list-sessions");

@@ -164,8 +164,10 @@ Deno.test("a tmux server killed during a wait ends each waiting tool", async (t)
         timeoutMs: 10_000,
         message: `${tool} to attach its control client`,
       });
+      const killedAt = performance.now();
       await box.tmux(sock, "kill-server");
       const r = await waiting.result;
+      figure(`server killed: ${tool} ended ${Math.round(performance.now() - killedAt)} ms later`);
       assertCleanFailure(r, { code, stderr }, tool);
       assertEquals(await tmuxClientsOn(sock), [], "no tmux client of the tool is left");
     });
@@ -345,16 +347,17 @@ Deno.test("a tmux that hangs: every tool ends on its own within its bound", asyn
   const before = await Deno.readFile(box.registryFile);
 
   // All at once: each waits out one 5 s bound.
+  const took: number[] = [];
   const results: [ToolName, GuardedResult][] = await Promise.all(
-    TOOL_NAMES.map(async (tool) =>
-      [
-        tool,
-        await runGuarded(box, tool, HANG_CASES[tool].args(sock), {
-          env: { PATH: `${fake}:${box.env.PATH}` },
-          guardMs: 40_000,
-        }),
-      ] as [ToolName, GuardedResult]
-    ),
+    TOOL_NAMES.map(async (tool) => {
+      const started = performance.now();
+      const r = await runGuarded(box, tool, HANG_CASES[tool].args(sock), {
+        env: { PATH: `${fake}:${box.env.PATH}` },
+        guardMs: 40_000,
+      });
+      took.push(performance.now() - started);
+      return [tool, r] as [ToolName, GuardedResult];
+    }),
   );
   for (const [tool, r] of results) {
     const { code, stderr, stdout } = HANG_CASES[tool];
@@ -376,7 +379,11 @@ Deno.test("a tmux that hangs: every tool ends on its own within its bound", asyn
     await waitUntil(async () => !(await processAlive(pid)), { message: `hung tmux ${pid} gone` });
   }
   assertEquals(await pgrepF(`${fake}/tmux`), []);
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
   figure(
-    `hang: ${TOOL_NAMES.length} tools, ${started.length} hung tmux calls, all killed at the 5 s bound`,
+    `hang: ${TOOL_NAMES.length} tools, ${started.length} hung tmux calls, all killed at the ` +
+      `5 s bound; the tools ended after ${seconds(Math.min(...took))}-${
+        seconds(Math.max(...took))
+      } s`,
   );
 });

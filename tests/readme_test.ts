@@ -42,8 +42,7 @@ Deno.test("README's permissions table is lib/permissions.ts TOOL_ACCESS", () => 
       tool,
       a.registry ? "read, write" : "-",
       a.socketDir === "write" ? "read, write" : a.socketDir === "read" ? "read" : "-",
-      a.proc ? "read" : "-",
-      a.registry || a.socketDir === "write" ? "yes" : "-",
+      a.registry || a.socketDir ? "yes" : "-",
     ];
   });
   assertEquals(tableAfter(section("Permissions"), "| tool"), expected);

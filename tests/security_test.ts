@@ -280,12 +280,12 @@ Deno.test("a socket folder or registry others control is refused by every tool",
 Deno.test("registry writes never follow a planted symlink", async (t) => {
   await using box = await Sandbox.create();
   await Deno.mkdir(box.socketDir, { mode: 0o700 });
-  const victim = join(box.root, "victim.txt");
   const precious = "precious\n";
 
   await t.step("symlinks named like temp files are neither followed nor removed", async () => {
+    const victim = join(box.socketDir, "victim.txt");
     await Deno.writeTextFile(victim, precious);
-    const planted = [".sessions.json.tmp.99999.abc", `.sessions.json.tmp.${1}.zz`];
+    const planted = [".sessions.json.tmp.99999.abc", ".sessions.json.tmp.1.zz"];
     for (const name of planted) await Deno.symlink(victim, join(box.socketDir, name));
     const r = await runGuarded(box, "create-session", ["-n", "one"]);
     equal(r.code, 0, r.stderr);
@@ -293,51 +293,78 @@ Deno.test("registry writes never follow a planted symlink", async (t) => {
     for (const name of planted) ok((await Deno.lstat(join(box.socketDir, name))).isSymlink);
     ok((await Deno.lstat(box.registryFile)).isFile);
     equal(await mode(box.registryFile), 0o600);
-    for (const name of planted) await Deno.remove(join(box.socketDir, name));
+    for (const name of [...planted, "victim.txt"]) await Deno.remove(join(box.socketDir, name));
   });
 
   await t.step("a registry that is a symlink is replaced, never written through", async () => {
-    const elsewhere = join(box.root, "elsewhere.json");
-    await Deno.rename(box.registryFile, elsewhere);
-    const text = await Deno.readTextFile(elsewhere);
-    await Deno.symlink(elsewhere, box.registryFile);
+    const target = join(box.socketDir, "real.json");
+    await Deno.rename(box.registryFile, target);
+    const text = await Deno.readTextFile(target);
+    await Deno.symlink(target, box.registryFile);
     const r = await runGuarded(box, "create-session", ["-n", "two"]);
     equal(r.code, 0, r.stderr);
-    equal(await Deno.readTextFile(elsewhere), text, "the symlink's target is untouched");
+    equal(await Deno.readTextFile(target), text, "the symlink's target is untouched");
     ok((await Deno.lstat(box.registryFile)).isFile, "a regular file now");
     assertEquals(Object.keys((await box.registry()).sessions), ["one", "two"]);
+    await Deno.remove(target);
+  });
+
+  await t.step("a symlink out of the registry folder: refused, its target untouched", async () => {
+    const outside = join(box.root, "outside.json");
+    await Deno.rename(box.registryFile, outside);
+    const text = await Deno.readTextFile(outside);
+    await Deno.symlink(outside, box.registryFile);
+    const r = await runGuarded(box, "create-session", ["-n", "three"]);
+    // The tool may not read outside its folders (lib/permissions.ts): a clean refusal.
+    assertCleanFailure(r, { code: 1, stderr: /Requires read access to ".*outside\.json"/ });
+    equal(await Deno.readTextFile(outside), text);
+    await Deno.remove(box.registryFile);
+    await Deno.rename(outside, box.registryFile);
   });
 
   await t.step("a lock file that is a symlink is only locked, never written", async () => {
     const lock = join(box.socketDir, ".sessions.lock");
+    const victim = join(box.socketDir, "victim.txt");
     await Deno.remove(lock);
     await Deno.writeTextFile(victim, precious);
     await Deno.symlink(victim, lock);
-    const r = await runGuarded(box, "create-session", ["-n", "three"]);
+    const r = await runGuarded(box, "create-session", ["-n", "four"]);
     equal(r.code, 0, r.stderr);
     equal(await Deno.readTextFile(victim), precious);
+    assertEquals(Object.keys((await box.registry()).sessions).sort(), ["four", "one", "two"]);
   });
 });
 
-Deno.test("names and patterns never reach a shell", async (t) => {
+Deno.test("names and patterns never reach a shell or a tmux format", async (t) => {
   await using box = await Sandbox.create();
   const marker = join(box.root, "marker");
+  const window = `#(touch ${marker}-window) w`;
   const names = [
-    `$(touch ${marker}-subst)`,
-    `\`touch ${marker}-backtick\``,
+    `x$(touch ${marker}-subst)`,
+    `x\`touch ${marker}-backtick\``,
     `'; touch ${marker}-quote; '`,
     `x";touch ${marker}-dq;"`,
-    `ünï 😀 <&|>`,
+    `#(touch ${marker}-format)`,
+    "a#{pid}b",
+    "ünï 😀 <&|>",
   ];
   for (const name of names) {
     await t.step(JSON.stringify(name), async () => {
-      const created = await runGuarded(box, "create-session", ["-n", name]);
+      const created = await runGuarded(box, "create-session", ["-n", name, "-w", window]);
       equal(created.code, 0, created.stderr);
       equal(json<{ name: string }>(created).name, name);
       await waitUntil(async () => {
         const r = await runGuarded(box, "capture-pane", ["-s", name]);
         return r.code === 0 && /[#$] *$/.test(r.stdout.trimEnd());
       }, { message: "the shell prompt" });
+      const names = await box.tmux(
+        box.defaultSocket,
+        "list-windows",
+        "-a",
+        "-F",
+        "#{session_name}|#{window_name}",
+      );
+      equal(names, `${name}|${window}\n`, "tmux has the very names");
 
       const health = await runGuarded(box, "pane-health", ["-s", name]);
       equal(health.code, 0, health.stderr);
@@ -368,13 +395,29 @@ Deno.test("names and patterns never reach a shell", async (t) => {
       const listed = await runGuarded(box, "list-sessions", ["--json"]);
       const rows = json<{ sessions: { name: string; status: string }[] }>(listed).sessions;
       assertEquals(rows.map((s) => [s.name, s.status]), [[name, "alive"]]);
-      const tmuxNames = await box.tmux(box.defaultSocket, "list-sessions", "-F", "#{session_name}");
-      equal(tmuxNames, `${name}\n`, "tmux has the session under the very name");
       const killed = await runGuarded(box, "kill-session", ["-s", name]);
       equal(killed.code, 0, killed.stderr);
       assertEquals((await box.registry()).sessions, {});
+      equal((await box.tmuxRaw(box.defaultSocket, "list-sessions")).code, 1, "killed");
     });
   }
+
+  await t.step("a target ending in ';' never reaches another session", async () => {
+    const sock = box.socket("semi.sock");
+    await box.newSession(sock, "x", ["cat"]);
+    const r = await runGuarded(box, "kill-session", ["-S", sock, "-t", "x;"]);
+    equal(r.code, 1, "not killed (no such session), nothing to deregister");
+    assertMatch(r.stderr, /can't find session: x;/);
+    equal(await box.tmux(sock, "list-sessions", "-F", "#{session_name}"), "x\n");
+  });
+
+  await t.step("names tmux could not keep or find are refused before tmux runs", async () => {
+    for (const name of ["$x", "x;"]) {
+      const r = await runGuarded(box, "create-session", ["-n", name]);
+      assertCleanFailure(r, { code: 1, stderr: /^Error: Invalid session name / }, name);
+    }
+  });
+
   const left: string[] = [];
   for await (const e of Deno.readDir(box.root)) if (e.name.startsWith("marker")) left.push(e.name);
   assertEquals(left, [], "no name ran as a command");
