@@ -15,7 +15,7 @@ import {
   pooled,
   runGuarded,
 } from "./fixtures/guarded_run.ts";
-import { Sandbox } from "./helpers.ts";
+import { Sandbox, testEntry } from "./helpers.ts";
 
 /** Exit code of argument errors, per tool (COMPAT). */
 const USAGE_EXIT: Record<ToolName, number> = {
@@ -247,22 +247,9 @@ Deno.test("malformed arguments: documented code, one stderr line, registry uncha
   const sock = box.socket("live.sock");
   await box.newSession(sock, "one");
   await box.newSession(sock, "two");
-  const entry = (name: string) => ({
-    socket: sock,
-    target: `${name}:0.0`,
-    type: "shell",
-    created_at: "2025-11-24T16:00:00Z",
-    last_active: "2025-11-24T16:00:00Z",
-  });
+  const entry = (name: string) => testEntry(sock, `${name}:0.0`);
   // Two sessions: auto-detection would stop with "several"; nothing here may get that far.
-  await box.writeRegistry(
-    JSON.stringify(
-      { sessions: { one: entry("one"), two: entry("two") }, version: "1.0" },
-      null,
-      2,
-    ) +
-      "\n",
-  );
+  await box.writeSessions({ one: entry("one"), two: entry("two") });
   const before = await Deno.readFile(box.registryFile);
   const marker = join(box.root, "marker");
 

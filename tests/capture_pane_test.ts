@@ -1,15 +1,5 @@
 import { deepEqual as assertEquals, equal, match as assertMatch } from "node:assert/strict";
-import { json, Sandbox, waitUntil } from "./helpers.ts";
-
-function entry(socket: string, target: string) {
-  return {
-    socket,
-    target,
-    type: "shell",
-    created_at: "2025-11-24T15:59:30Z",
-    last_active: "2025-11-24T15:59:30Z",
-  };
-}
+import { json, Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
 
 /** Starts a session that prints `script`'s output and then idles, and waits for `last`. */
 async function printed(box: Sandbox, sock: string, name: string, script: string, last: string) {
@@ -28,10 +18,7 @@ Deno.test("capture-pane prints a pane's text", async (t) => {
   await printed(box, sock, "long", "printf '%0100d\\n' 0", "0000");
   await printed(box, sock, "hist", "seq 1 50", "50");
   await printed(box, sock, "color", "printf '\\033[31mred\\033[0m plain\\n'", "plain");
-  await box.writeRegistry(JSON.stringify({
-    sessions: { text: entry(sock, "text:0.0") },
-    version: "1.0",
-  }));
+  await box.writeSessions({ text: entry(sock, "text:0.0") });
 
   await t.step("the visible screen, trailing blank lines trimmed", async () => {
     const r = await box.run("capture-pane", ["-s", "text"]);
@@ -136,10 +123,7 @@ Deno.test("capture-pane exit codes: 1 arguments and look-up, 2 missing, 4 no ser
   });
 
   await t.step("several registered sessions and no -s: exit 1", async () => {
-    await box.writeRegistry(JSON.stringify({
-      sessions: { a: entry(sock, "a:0.0"), b: entry(sock, "b:0.0") },
-      version: "1.0",
-    }));
+    await box.writeSessions({ a: entry(sock, "a:0.0"), b: entry(sock, "b:0.0") });
     const r = await box.run("capture-pane", []);
     equal(r.code, 1);
     assertMatch(r.stderr, /Multiple sessions found \(2 total\)/);

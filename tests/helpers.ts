@@ -169,6 +169,11 @@ export class Sandbox implements AsyncDisposable {
     return JSON.parse(await Deno.readTextFile(this.registryFile));
   }
 
+  /** Writes a registry (version 1.0, pretty as the tools write it) holding `sessions`. */
+  async writeSessions(sessions: Record<string, unknown>): Promise<void> {
+    await this.writeRegistry(JSON.stringify({ sessions, version: "1.0" }, null, 2) + "\n");
+  }
+
   /** Writes registry text as-is. */
   async writeRegistry(text: string): Promise<void> {
     await Deno.mkdir(join(this.registryFile, ".."), { recursive: true, mode: 0o700 });
@@ -196,6 +201,16 @@ export class Sandbox implements AsyncDisposable {
     ));
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
+}
+
+/** A registry entry with fixed timestamps. */
+export function testEntry(
+  socket: string,
+  target: string,
+  type = "shell",
+  at = "2025-11-24T16:00:00Z",
+): Record<string, string> {
+  return { socket, target, type, created_at: at, last_active: at };
 }
 
 /** The toolkit's own variables out of a full environment. */

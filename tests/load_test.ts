@@ -15,7 +15,7 @@ import {
   runGuarded,
   spawnGuarded,
 } from "./fixtures/guarded_run.ts";
-import { pickToolkitEnv, Sandbox } from "./helpers.ts";
+import { pickToolkitEnv, Sandbox, testEntry } from "./helpers.ts";
 
 const WRITER = new URL("./fixtures/registry_writer.ts", import.meta.url).pathname;
 const pad2 = (i: number) => String(i).padStart(2, "0");
@@ -189,21 +189,8 @@ Deno.test("a writer held off past LOCK_TIMEOUT fails naming the lock; readers go
       const sock = box.socket("held.sock");
       await box.newSession(sock, "victim");
       await box.newSession(sock, "keep");
-      const entry = (name: string) => ({
-        socket: sock,
-        target: `${name}:0.0`,
-        type: "shell",
-        created_at: "2025-11-24T16:00:00Z",
-        last_active: "2025-11-24T16:00:00Z",
-      });
-      await box.writeRegistry(
-        JSON.stringify(
-          { sessions: { keep: entry("keep"), victim: entry("victim") }, version: "1.0" },
-          null,
-          2,
-        ) +
-          "\n",
-      );
+      const entry = (name: string) => testEntry(sock, `${name}:0.0`);
+      await box.writeSessions({ keep: entry("keep"), victim: entry("victim") });
       const before = await Deno.readFile(box.registryFile);
       const lockFile = join(box.socketDir, ".sessions.lock");
       const env = { LOCK_TIMEOUT: "0.5" };

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ENV_VARS } from "../lib/env.ts";
 import { permissionFlags, TOOL_ACCESS, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
 import { assertCleanFailure, runGuarded } from "./fixtures/guarded_run.ts";
-import { pickToolkitEnv, Sandbox, waitUntil } from "./helpers.ts";
+import { pickToolkitEnv, Sandbox, testEntry, waitUntil } from "./helpers.ts";
 
 Deno.test("declared permissions are scoped: tmux, nine variables, the uid, own folders", async () => {
   await using box = await Sandbox.create();
@@ -101,23 +101,11 @@ async function world(): Promise<{ box: Sandbox; before: Uint8Array }> {
   await waitUntil(async () =>
     /[#$] *$/.test((await box.tmux(sock, "capture-pane", "-p")).trimEnd())
   );
-  const entry = (socket: string, name: string) => ({
-    socket,
-    target: `${name}:0.0`,
-    type: "shell",
-    created_at: "2025-11-24T16:00:00Z",
-    last_active: "2025-11-24T16:00:00Z",
+  const entry = (socket: string, name: string) => testEntry(socket, `${name}:0.0`);
+  await box.writeSessions({
+    gone: entry(join(box.root, "gone.sock"), "gone"),
+    perm: entry(sock, "perm"),
   });
-  await box.writeRegistry(
-    JSON.stringify(
-      {
-        sessions: { gone: entry(join(box.root, "gone.sock"), "gone"), perm: entry(sock, "perm") },
-        version: "1.0",
-      },
-      null,
-      2,
-    ) + "\n",
-  );
   await Deno.chmod(box.registryFile, 0o600);
   return { box, before: await Deno.readFile(box.registryFile) };
 }

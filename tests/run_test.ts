@@ -5,21 +5,11 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { runMode, shellLine } from "../lib/run.ts";
-import { json, Sandbox, waitUntil } from "./helpers.ts";
+import { json, Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
 
 const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
 const PYTHON = ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"];
 const GDB = ["gdb", "-q", "-nx"];
-
-function entry(socket: string, target: string, type: string) {
-  return {
-    socket,
-    target,
-    type,
-    created_at: "2025-11-24T15:59:30Z",
-    last_active: "2025-11-24T15:59:30Z",
-  };
-}
 
 async function screen(box: Sandbox, sock: string, target: string): Promise<string> {
   return await box.tmux(sock, "capture-pane", "-p", "-J", "-t", target);
@@ -51,10 +41,7 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
   await using box = await Sandbox.create();
   const sock = box.socket();
   await started(box, sock, "sh", BASH, "$ ");
-  await box.writeRegistry(JSON.stringify({
-    sessions: { sh: entry(sock, "sh:0.0", "shell") },
-    version: "1.0",
-  }));
+  await box.writeSessions({ sh: entry(sock, "sh:0.0", "shell") });
 
   await t.step("echo a; echo b; (exit 7): exactly a and b, exit 7", async () => {
     const r = await box.run("run", ["-s", "sh", "-c", "echo a; echo b; (exit 7)"]);
@@ -225,13 +212,10 @@ Deno.test("run in a Python REPL and in gdb waits for the prompt", async (t) => {
   const sock = box.socket();
   await started(box, sock, "py", PYTHON, ">>> ");
   await started(box, sock, "gdb", GDB, "(gdb) ");
-  await box.writeRegistry(JSON.stringify({
-    sessions: {
-      py: entry(sock, "py:0.0", "python-repl"),
-      gdb: entry(sock, "gdb:0.0", "debugger"),
-    },
-    version: "1.0",
-  }));
+  await box.writeSessions({
+    py: entry(sock, "py:0.0", "python-repl"),
+    gdb: entry(sock, "gdb:0.0", "debugger"),
+  });
 
   await t.step("print(6*7) prints 42, exit 0", async () => {
     const r = await box.run("run", ["-s", "py", "-c", "print(6*7)"]);
@@ -304,10 +288,10 @@ Deno.test("parallel runs in two sessions each return their own output", async ()
   const sock = box.socket();
   await started(box, sock, "left", BASH, "$ ");
   await started(box, sock, "right", BASH, "$ ");
-  await box.writeRegistry(JSON.stringify({
-    sessions: { left: entry(sock, "left:0.0", "shell"), right: entry(sock, "right:0.0", "shell") },
-    version: "1.0",
-  }));
+  await box.writeSessions({
+    left: entry(sock, "left:0.0", "shell"),
+    right: entry(sock, "right:0.0", "shell"),
+  });
   const loop = (tag: string) => `for i in 1 2 3; do echo ${tag}$i; sleep 0.1; done`;
   const [left, right] = await Promise.all([
     box.run("run", ["-s", "left", "-c", loop("L")]),
@@ -324,10 +308,10 @@ Deno.test("run reports a gone pane with exit 3 and bad arguments with exit 4", a
   const sock = box.socket();
   await started(box, sock, "sh", BASH, "$ ");
   await started(box, sock, "quits", BASH, "$ ");
-  await box.writeRegistry(JSON.stringify({
-    sessions: { sh: entry(sock, "sh:0.0", "shell"), quits: entry(sock, "quits:0.0", "shell") },
-    version: "1.0",
-  }));
+  await box.writeSessions({
+    sh: entry(sock, "sh:0.0", "shell"),
+    quits: entry(sock, "quits:0.0", "shell"),
+  });
 
   await t.step("the shell exits during the run: exit 3 with a message", async () => {
     const r = await box.run("run", ["-s", "quits", "-c", "exit 5"]);

@@ -1,19 +1,9 @@
 import { equal, match as assertMatch, ok as assert } from "node:assert/strict";
 import { join } from "node:path";
-import { Sandbox, waitUntil } from "./helpers.ts";
+import { Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
 
 const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
 const PYTHON = ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"];
-
-function entry(socket: string, target: string, type = "shell") {
-  return {
-    socket,
-    target,
-    type,
-    created_at: "2025-11-24T15:59:30Z",
-    last_active: "2025-11-24T15:59:30Z",
-  };
-}
 
 async function clients(box: Sandbox, sock: string): Promise<string> {
   const r = await box.tmuxRaw(sock, "list-clients", "-F", "#{client_control_mode}");
@@ -43,10 +33,7 @@ Deno.test("safe-send sends text as typed and waits for what follows", async (t) 
   const sock = box.socket();
   await started(box, sock, "sh", BASH);
   await started(box, sock, "py", PYTHON);
-  await box.writeRegistry(JSON.stringify({
-    sessions: { sh: entry(sock, "sh:0.0"), py: entry(sock, "py:0.0", "python-repl") },
-    version: "1.0",
-  }));
+  await box.writeSessions({ sh: entry(sock, "sh:0.0"), py: entry(sock, "py:0.0", "python-repl") });
 
   await t.step("a Python command that sleeps 1.5 s returns only after it finished", async () => {
     const r = await box.run("safe-send", [
@@ -427,10 +414,7 @@ Deno.test("safe-send argument and look-up errors exit 4", async (t) => {
   });
 
   await t.step("auto-detect with several sessions", async () => {
-    await box.writeRegistry(JSON.stringify({
-      sessions: { a: entry(sock, "s:0.0"), b: entry(sock, "s:0.0") },
-      version: "1.0",
-    }));
+    await box.writeSessions({ a: entry(sock, "s:0.0"), b: entry(sock, "s:0.0") });
     const r = await box.run("safe-send", ["-c", "x"]);
     equal(r.code, 4);
     assertMatch(r.stderr, /Multiple sessions found \(2 total\)/);
