@@ -5,6 +5,7 @@
  * give the documented exit code, one line on stderr, no stack trace, and
  * leave the registry byte for byte as it was. Nothing is run by a shell.
  */
+import { LOOKUP_EXIT, USAGE_EXIT } from "./fixtures/exit_codes.ts";
 import { deepEqual as assertEquals, equal } from "node:assert/strict";
 import { join } from "node:path";
 import { TOOL_ACCESS, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
@@ -16,34 +17,6 @@ import {
   runGuarded,
 } from "./fixtures/guarded_run.ts";
 import { Sandbox, testEntry } from "./helpers.ts";
-
-/** Exit code of argument errors, per tool (COMPAT). */
-const USAGE_EXIT: Record<ToolName, number> = {
-  "create-session": 1,
-  "list-sessions": 1,
-  "pane-health": 1,
-  "kill-session": 3,
-  "cleanup-sessions": 1,
-  "find-sessions": 1,
-  "safe-send": 4,
-  "wait-for-text": 1,
-  "capture-pane": 1,
-  "run": 4,
-};
-
-/** Exit code of look-up errors (unknown name, auto-detect, unusable registry), per tool. */
-const LOOKUP_EXIT: Record<ToolName, number> = {
-  "create-session": 1,
-  "list-sessions": 1,
-  "pane-health": 1,
-  "kill-session": 2,
-  "cleanup-sessions": 1,
-  "find-sessions": 1,
-  "safe-send": 4,
-  "wait-for-text": 1,
-  "capture-pane": 1,
-  "run": 4,
-};
 
 /** One malformed call: its arguments, the documented code, what stderr says. */
 interface Case {

@@ -10,20 +10,6 @@ import { Sandbox, waitUntil } from "./helpers.ts";
 /** 2025-11-24T16:00:00Z */
 const NOW = "1764000000";
 
-/** A live server with a healthy session `alive-one` and a dead (remain-on-exit) `dies`. */
-async function liveServer(box: Sandbox): Promise<string> {
-  const live = box.socket("live.sock");
-  await box.newSession(live, "alive-one");
-  await box.tmux(live, "set-option", "-g", "remain-on-exit", "on");
-  await box.tmux(live, "new-session", "-d", "-s", "dies", "sh", "-c", "exit 0");
-  await waitUntil(
-    async () =>
-      (await box.tmux(live, "display", "-p", "-t", "=dies:", "#{pane_dead}")).trim() === "1",
-    { message: "pane of 'dies' to be dead" },
-  );
-  return live;
-}
-
 function entry(socket: string, target: string, createdAt: string, extra = {}) {
   return { socket, target, type: "shell", created_at: createdAt, last_active: createdAt, ...extra };
 }
@@ -38,7 +24,7 @@ async function registryText(box: Sandbox): Promise<string> {
 
 Deno.test("cleanup-sessions removes registry entries and never kills tmux sessions", async (t) => {
   await using box = await Sandbox.create();
-  const live = await liveServer(box);
+  const live = await box.liveServer();
   const gone = box.socket("gone.sock");
   await box.writeRegistry(JSON.stringify(
     {

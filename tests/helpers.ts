@@ -162,6 +162,20 @@ export class Sandbox implements AsyncDisposable {
     await this.tmux(socket, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", ...command);
   }
 
+  /** A live server with a healthy session `alive-one` and a dead (remain-on-exit) `dies`. */
+  async liveServer(): Promise<string> {
+    const live = this.socket("live.sock");
+    await this.newSession(live, "alive-one");
+    await this.tmux(live, "set-option", "-g", "remain-on-exit", "on");
+    await this.tmux(live, "new-session", "-d", "-s", "dies", "sh", "-c", "exit 0");
+    await waitUntil(
+      async () =>
+        (await this.tmux(live, "display", "-p", "-t", "=dies:", "#{pane_dead}")).trim() === "1",
+      { message: "pane of 'dies' to be dead" },
+    );
+    return live;
+  }
+
   /** The registry as parsed JSON. */
   async registry(): Promise<
     { sessions: Record<string, Record<string, unknown>>; version: string }

@@ -5,28 +5,14 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { join } from "node:path";
-import { json, Sandbox, waitUntil } from "./helpers.ts";
+import { json, Sandbox } from "./helpers.ts";
 
 /** 2025-11-24T16:00:00Z */
 const NOW = "1764000000";
 
-/** A live server with a healthy session and a dead (remain-on-exit) one. */
-async function liveServer(box: Sandbox): Promise<string> {
-  const live = box.socket("live.sock");
-  await box.newSession(live, "alive-one");
-  await box.tmux(live, "set-option", "-g", "remain-on-exit", "on");
-  await box.tmux(live, "new-session", "-d", "-s", "dies", "sh", "-c", "exit 0");
-  await waitUntil(
-    async () =>
-      (await box.tmux(live, "display", "-p", "-t", "=dies:", "#{pane_dead}")).trim() === "1",
-    { message: "pane of 'dies' to be dead" },
-  );
-  return live;
-}
-
 Deno.test("list-sessions prints the table byte for byte", async (t) => {
   await using box = await Sandbox.create();
-  const live = await liveServer(box);
+  const live = await box.liveServer();
   const gone = box.socket("a-very-long-socket-name-gone.sock");
   await box.writeRegistry(JSON.stringify(
     {

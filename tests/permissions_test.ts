@@ -5,6 +5,7 @@
  * line on stderr naming the missing permission, no stack trace, the
  * registry unchanged).
  */
+import { USAGE_EXIT } from "./fixtures/exit_codes.ts";
 import { deepEqual as assertEquals, equal, match as assertMatch, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { ENV_VARS } from "../lib/env.ts";
@@ -59,20 +60,6 @@ Deno.test("Deno grants no part of /proc without -A, so no tool declares it", asy
     equal(permissionFlags(tool, { HOME: "/h" }).some((f) => f.includes("/proc")), false, tool);
   }
 });
-
-/** Exit code of argument errors (what an unexpected failure maps to), per tool. */
-const USAGE_EXIT: Record<ToolName, number> = {
-  "create-session": 1,
-  "list-sessions": 1,
-  "pane-health": 1,
-  "kill-session": 3,
-  "cleanup-sessions": 1,
-  "find-sessions": 1,
-  "safe-send": 4,
-  "wait-for-text": 1,
-  "capture-pane": 1,
-  "run": 4,
-};
 
 /** Exit code when the uid can't be checked (an unsafe-path look-up error), per tool. */
 const UID_EXIT: Record<ToolName, number> = { ...USAGE_EXIT, "kill-session": 2 };

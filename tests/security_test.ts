@@ -7,6 +7,7 @@
  * (tests/safety_test.ts and tests/registry_test.ts prove the checks as
  * library calls; this file drives the tools.)
  */
+import { LOOKUP_EXIT } from "./fixtures/exit_codes.ts";
 import { deepEqual as assertEquals, equal, match as assertMatch, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
@@ -94,20 +95,6 @@ const PLANTED_ARGS: Record<ToolName, string[]> = {
   "wait-for-text": ["-s", "victim", "-p", "x"],
   "capture-pane": ["-s", "victim"],
   "run": ["-s", "victim", "-c", `echo ${SECRET}`],
-};
-
-/** Exit code of an unsafe path, per tool (its look-up error code; 1 where it has none). */
-const UNSAFE_EXIT: Record<ToolName, number> = {
-  "create-session": 1,
-  "list-sessions": 1,
-  "pane-health": 1,
-  "kill-session": 2,
-  "cleanup-sessions": 1,
-  "find-sessions": 1,
-  "safe-send": 4,
-  "wait-for-text": 1,
-  "capture-pane": 1,
-  "run": 4,
 };
 
 interface Planted {
@@ -230,7 +217,7 @@ Deno.test("a socket folder or registry others control is refused by every tool",
             return;
           }
           assertCleanFailure(r, {
-            code: UNSAFE_EXIT[tool],
+            code: LOOKUP_EXIT[tool],
             stderr: new RegExp(`^(Error: )?Refusing to use .*${planted.refused(box).source}`),
           }, `${planted.label}: ${tool}`);
         });
