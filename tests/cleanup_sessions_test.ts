@@ -5,7 +5,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { join } from "node:path";
-import { Sandbox, waitUntil } from "./helpers.ts";
+import { Sandbox } from "./helpers.ts";
 
 /** 2025-11-24T16:00:00Z */
 const NOW = "1764000000";
