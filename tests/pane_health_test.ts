@@ -64,6 +64,13 @@ Deno.test("pane-health reports each verdict with its exit code", async (t) => {
     assertMatch(r.stdout, /^tmux server is not running on socket: .*none\.sock\n$/);
   });
 
+  await t.step("no server on tmux's default socket: exit 4, no socket named", async () => {
+    const r = await box.run("pane-health", ["-t", "anything", "--format", "text"]);
+    assertEquals(r.code, 4);
+    assertEquals(r.stdout, "tmux server is not running on socket\n");
+    assertEquals(json(await box.run("pane-health", ["-t", "anything"])).server_running, false);
+  });
+
   await t.step("text for a healthy pane names its pid", async () => {
     const r = await box.run("pane-health", ["-S", sock, "-t", "foobar:0.0", "--format", "text"]);
     assertMatch(r.stdout, /^Pane foobar:0\.0 is healthy \(PID: \d+, process running\)\n$/);
