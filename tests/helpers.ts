@@ -197,13 +197,19 @@ export class Sandbox implements AsyncDisposable {
   /** Kills every server of the sandbox by its socket, then removes the temp tree. */
   async [Symbol.asyncDispose](): Promise<void> {
     const sockets = new Set([...this.sockets, this.tmuxDefaultSocket]);
-    for (const dir of [this.socketDir, this.root]) {
+    // Every socket anywhere in the sandbox (tests may nest socket folders),
+    // plus the socket folder when CLAUDE_TMUX_SOCKET_DIR points outside it.
+    const walk = async (dir: string): Promise<void> => {
       try {
         for await (const e of Deno.readDir(dir)) {
-          if (e.name.endsWith(".sock")) sockets.add(join(dir, e.name));
+          const path = join(dir, e.name);
+          if (e.isDirectory) await walk(path);
+          else if (!e.isFile && !e.isSymlink) sockets.add(path);
         }
-      } catch { /* not created */ }
-    }
+      } catch { /* not created, or not ours to read */ }
+    };
+    await walk(this.root);
+    if (!this.socketDir.startsWith(this.root + "/")) await walk(this.socketDir);
     await Promise.all([...sockets].map((s) =>
       new Deno.Command("tmux", {
         args: ["-S", s, "kill-server"],
