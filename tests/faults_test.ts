@@ -9,7 +9,7 @@
  */
 import { deepEqual as assertEquals, equal, match as assertMatch, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { parseRegistry } from "../lib/registry.ts";
+import { emptyRegistry, parseRegistry, type RegistryData } from "../lib/registry.ts";
 import { TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
 import {
   assertCleanFailure,
@@ -86,7 +86,7 @@ Deno.test("writers SIGKILLed at random moments in 200+ writes never tear the reg
 
     // The registry parses and holds every write the writer said was done;
     // at most one more (renamed into place just before the kill).
-    const data = parseRegistry(await Deno.readTextFile(file), file);
+    const data = await readRegistry(file);
     const mine = writer.lines.filter((l) => l.startsWith("added ")).map((l) => l.slice(6));
     for (const name of mine) acked.add(name);
     for (const name of acked) ok(Object.hasOwn(data.sessions, name), `${name} kept (${at})`);
@@ -113,6 +113,19 @@ Deno.test("writers SIGKILLed at random moments in 200+ writes never tear the reg
       `${Math.round(performance.now() - started)} ms, seed ${seed}`,
   );
 });
+
+/**
+ * The registry as the tools read it: a missing file is an empty registry (a
+ * first writer killed before its first rename leaves none).
+ */
+async function readRegistry(file: string): Promise<RegistryData> {
+  try {
+    return parseRegistry(await Deno.readTextFile(file), file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return emptyRegistry();
+    throw error;
+  }
+}
 
 /** The control-mode clients (and any other tmux client) of `socket` still running. */
 async function tmuxClientsOn(socket: string): Promise<number[]> {
