@@ -4,6 +4,7 @@
  * directory lock is waited for and reported, never removed.
  * (tests/lock_test.ts proves the lock primitives; this file drives the tools.)
  */
+import { bashWriter } from "./fixtures/bash_writer.ts";
 import { deepEqual as assertEquals, equal, match as assertMatch, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { RegistryLockTimeoutError } from "../lib/errors.ts";
@@ -19,23 +20,6 @@ import { pickToolkitEnv, Sandbox, testEntry } from "./helpers.ts";
 
 const WRITER = new URL("./fixtures/registry_writer.ts", import.meta.url).pathname;
 const pad2 = (i: number) => String(i).padStart(2, "0");
-
-/** A bash writer as the bash tools write: `flock` on the lock file, jq to a temp file, mv. */
-function bashWriter(lockFile: string, registryFile: string, name: string) {
-  return new Deno.Command("bash", {
-    args: [
-      "-c",
-      `exec 200>"$LOCK"; flock -w 60 200 || exit 75
-[ -f "$REG" ] || printf '{"sessions":{},"version":"1.0"}\\n' > "$REG"
-tmp=$(mktemp "$REG.XXXXXX")
-jq --arg n "$NAME" '.sessions[$n] = {"socket": "/bash.sock", "target": ($n + ":0.0"), "type": "shell"}' \\
-  "$REG" > "$tmp" && mv "$tmp" "$REG"`,
-    ],
-    env: { LOCK: lockFile, REG: registryFile, NAME: name },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-}
 
 async function dirNames(dir: string): Promise<string[]> {
   const names: string[] = [];

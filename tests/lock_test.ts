@@ -1,3 +1,4 @@
+import { bashWriter } from "./fixtures/bash_writer.ts";
 import { deepEqual as assertEquals, equal, match as assertMatch, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { RegistryLockTimeoutError } from "../lib/errors.ts";
@@ -219,25 +220,13 @@ Deno.test("30 concurrent Deno writers and bash flock writers lose no entry", asy
   const env = { LOCK_TIMEOUT: "60" };
   const deno = Array.from({ length: 30 }, (_, i) => `deno-${String(i).padStart(2, "0")}`);
   const bash = ["bash-a", "bash-b", "bash-c"];
-  const bashWriter = (name: string) =>
-    new Deno.Command("bash", {
-      args: [
-        "-c",
-        `exec 200>"$LOCK"; flock -w 60 200 || exit 75
-[ -f "$REG" ] || printf '{"sessions":{},"version":"1.0"}\\n' > "$REG"
-tmp=$(mktemp "$REG.XXXXXX")
-jq --arg n "$NAME" '.sessions[$n] = {"socket": "/b.sock", "target": ($n + ":0.0"), "type": "shell"}' \\
-  "$REG" > "$tmp" && mv "$tmp" "$REG"`,
-      ],
-      env: { LOCK: lockFile, REG: box.registryFile, NAME: name },
-    }).output();
   const [denoResults, bashResults] = await Promise.all([
     Promise.all(
       deno.map((name, i) =>
         box.run("create-session", ["add", name, String(1000 + i)], { script: FIXTURE, env })
       ),
     ),
-    Promise.all(bash.map(bashWriter)),
+    Promise.all(bash.map((name) => bashWriter(lockFile, box.registryFile, name))),
   ]);
   for (const r of denoResults) equal(r.code, 0, r.stderr);
   for (const r of bashResults) equal(r.code, 0, new TextDecoder().decode(r.stderr));

@@ -16,7 +16,7 @@ import {
   tmuxArgument,
   withBlankLine,
 } from "../lib/send.ts";
-import { compilePattern, ereToJs, outputAfterSend, waitForText } from "../lib/wait.ts";
+import { type Anchor, compilePattern, ereToJs, outputAfterSend, waitForText } from "../lib/wait.ts";
 import { Sandbox, waitUntil } from "./helpers.ts";
 
 const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
@@ -202,6 +202,18 @@ Deno.test("waitForText outcomes", async (t) => {
   await using box = await Sandbox.create();
   const sock = box.socket();
   const socket = { path: sock };
+  /** Types `sent` (then Enter) and waits for `pattern` in the output after `anchor` (default: now). */
+  const sendAndWait = async (pane: string, sent: string, pattern: string, anchor?: Anchor) => {
+    const from = anchor ?? await readAnchor(socket, pane);
+    await sendKeys(pane, sent, { socket });
+    return await waitForText({
+      socket,
+      pane,
+      matcher: compilePattern(pattern),
+      timeoutMs: 20_000,
+      after: { anchor: from, sent },
+    });
+  };
 
   await t.step("text already on screen matches at once, without a send", async () => {
     const pane = await bashPane(box, sock, "now");
@@ -216,32 +228,18 @@ Deno.test("waitForText outcomes", async (t) => {
 
   await t.step("after a send, the old prompt and the typed line don't count", async () => {
     const pane = await bashPane(box, sock, "anchored");
-    const anchor = await readAnchor(socket, pane);
-    const sent = "sleep 0.3; echo marker-$((6*7))";
-    await sendKeys(pane, sent, { socket });
-    const outcome = await waitForText({
-      socket,
-      pane,
-      matcher: compilePattern("marker|^\\$ $"),
-      timeoutMs: 20_000,
-      after: { anchor, sent },
-    });
+    const outcome = await sendAndWait(pane, "sleep 0.3; echo marker-$((6*7))", "marker|^\\$ $");
     // Unanchored, the prompt on screen or the echo `$ sleep ...; echo marker-...` would match.
     assertEquals(outcome, { kind: "matched", line: "marker-42" });
   });
 
   await t.step("a typed line that wraps is still the typed line", async () => {
     const pane = await bashPane(box, sock, "narrow", ["30", "10"]);
-    const anchor = await readAnchor(socket, pane);
-    const sent = `sleep 0.2; echo ${"x".repeat(40)} long-$((1+1))`;
-    await sendKeys(pane, sent, { socket });
-    const outcome = await waitForText({
-      socket,
+    const outcome = await sendAndWait(
       pane,
-      matcher: compilePattern("long"),
-      timeoutMs: 20_000,
-      after: { anchor, sent },
-    });
+      `sleep 0.2; echo ${"x".repeat(40)} long-$((1+1))`,
+      "long",
+    );
     assertEquals(outcome, { kind: "matched", line: `${"x".repeat(40)} long-2` });
   });
 
@@ -270,15 +268,12 @@ Deno.test("waitForText outcomes", async (t) => {
     const anchor = await readAnchor(socket, pane);
     assert(anchor.historySize > 0);
     await box.tmux(sock, "clear-history", "-t", pane);
-    const sent = "sleep 0.2; echo after-$((2*3))";
-    await sendKeys(pane, sent, { socket });
-    const outcome = await waitForText({
-      socket,
+    const outcome = await sendAndWait(
       pane,
-      matcher: compilePattern("after-6|^\\$ $"),
-      timeoutMs: 20_000,
-      after: { anchor, sent },
-    });
+      "sleep 0.2; echo after-$((2*3))",
+      "after-6|^\\$ $",
+      anchor,
+    );
     assertEquals(outcome, { kind: "matched", line: "after-6" });
   });
 
@@ -288,15 +283,12 @@ Deno.test("waitForText outcomes", async (t) => {
     await waitUntil(async () => (await screen(box, sock, pane)).includes("20\n$ "));
     const anchor = await readAnchor(socket, pane);
     assert(anchor.historySize > 0 && anchor.cursorY > 0);
-    const sent = "printf '\\033[H\\033[2J\\033[3J'; echo top-$((1+1))";
-    await sendKeys(pane, sent, { socket });
-    const outcome = await waitForText({
-      socket,
+    const outcome = await sendAndWait(
       pane,
-      matcher: compilePattern("^top-2$"),
-      timeoutMs: 20_000,
-      after: { anchor, sent },
-    });
+      "printf '\\033[H\\033[2J\\033[3J'; echo top-$((1+1))",
+      "^top-2$",
+      anchor,
+    );
     assertEquals(outcome, { kind: "matched", line: "top-2" });
   });
 
