@@ -8,7 +8,12 @@
  *
  * @module
  */
-import { type Socket, spawnTmux } from "./tmux.ts";
+import { exactSession } from "./quote.ts";
+/** What a control client attaches through: a server that can start a tmux process. */
+export interface Spawner {
+  /** Starts `tmux [socket flags] ARGS...` with stdin and stdout piped. */
+  spawn(args: string[]): Deno.ChildProcess;
+}
 
 /** Why {@link ControlClient.changed} returned. */
 export type ControlWake = "changed" | "closed" | "timeout" | "aborted";
@@ -59,18 +64,17 @@ export class ControlClient implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * await using client = await ControlClient.attach({ path: sock }, "work", { pane: "%3" });
+   * await using client = await ControlClient.attach(new Server({ path: sock }), "work", { pane: "%3" });
    * ```
    * @throws {TmuxNotFoundError} tmux is not on PATH.
    */
   static async attach(
-    socket: Socket | undefined,
+    server: Spawner,
     session: string,
     options: AttachOptions = {},
   ): Promise<ControlClient | null> {
-    const child = spawnTmux(
-      ["-N", "-C", "attach-session", "-t", `=${session}`, "-f", "read-only,ignore-size"],
-      { socket },
+    const child = server.spawn(
+      ["-N", "-C", "attach-session", "-t", exactSession(session), "-f", "read-only,ignore-size"],
     );
     const client = new ControlClient(child, options);
     const attached = new Promise<boolean>((resolve) => client.#attached = resolve);

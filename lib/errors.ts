@@ -207,6 +207,20 @@ export class PaneNotFoundError extends TmuxToolError {
   }
 }
 
+/** A pattern that is not a valid POSIX extended regular expression. */
+export class InvalidPatternError extends UsageError {
+  /** The error's name. */
+  override name = "InvalidPatternError";
+  /**
+   * Creates the error.
+   * @param pattern The pattern as given.
+   * @param reason Why it is invalid.
+   */
+  constructor(readonly pattern: string, readonly reason: string) {
+    super(`Invalid regex pattern: ${pattern} (${reason})`);
+  }
+}
+
 /** A duration that is not `N` followed by `s`, `m`, `h` or `d`. */
 export class InvalidDurationError extends UsageError {
   /** The error's name. */

@@ -4,74 +4,55 @@
  *
  * @module
  */
-import { findPane, listPanesOrNull, type PaneInfo } from "./panes.ts";
-import type { Socket, TmuxCallOptions } from "./tmux.ts";
+import { findPane, type PaneInfo } from "./panes.ts";
 
-/** Health verdicts, as pane-health reports them. */
+/** Health verdicts. */
 export type HealthStatus = "healthy" | "dead" | "missing" | "zombie" | "server_not_running";
 
-/** pane-health's JSON result, in its documented key order. */
+/** A pane's health: the verdict and what it was decided from. */
 export interface PaneHealth {
   /** The verdict. */
   status: HealthStatus;
   /** Whether a server answers on the socket. */
-  server_running: boolean;
+  serverRunning: boolean;
   /** Whether the target's session exists. */
-  session_exists: boolean;
+  sessionExists: boolean;
   /** Whether the target pane exists. */
-  pane_exists: boolean;
+  paneExists: boolean;
   /** Whether tmux marks the pane dead. */
-  pane_dead: boolean;
+  paneDead: boolean;
   /** The pane's process id (null when dead or unknown). */
   pid: number | null;
   /** Whether that process is really running. */
-  process_running: boolean;
+  processRunning: boolean;
 }
-
-/** pane-health's exit code per verdict. */
-export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = {
-  healthy: 0,
-  dead: 1,
-  missing: 2,
-  zombie: 3,
-  server_not_running: 4,
-};
 
 /** Health of `target` given the server's pane list (`null`: server not running). */
 export function healthFromPanes(panes: readonly PaneInfo[] | null, target: string): PaneHealth {
   const result: PaneHealth = {
     status: "server_not_running",
-    server_running: panes !== null,
-    session_exists: false,
-    pane_exists: false,
-    pane_dead: false,
+    serverRunning: panes !== null,
+    sessionExists: false,
+    paneExists: false,
+    paneDead: false,
     pid: null,
-    process_running: false,
+    processRunning: false,
   };
   if (panes === null) return result;
   const { sessionExists, pane } = findPane(panes, target);
-  result.session_exists = sessionExists;
+  result.sessionExists = sessionExists;
   result.status = "missing";
   if (!pane) return result;
-  result.pane_exists = true;
+  result.paneExists = true;
   if (pane.paneDead) {
-    result.pane_dead = true;
+    result.paneDead = true;
     result.status = "dead";
     return result;
   }
   result.pid = pane.panePid;
-  result.process_running = pane.panePid !== null && processRunning(pane.panePid, pane.serverPid);
-  result.status = result.process_running ? "healthy" : "zombie";
+  result.processRunning = pane.panePid !== null && processRunning(pane.panePid, pane.serverPid);
+  result.status = result.processRunning ? "healthy" : "zombie";
   return result;
-}
-
-/** Health of one pane: one tmux call. */
-export async function paneHealth(
-  socket: Socket | undefined,
-  target: string,
-  options: TmuxCallOptions = {},
-): Promise<PaneHealth> {
-  return healthFromPanes(await listPanesOrNull(socket, options), target);
 }
 
 /**
@@ -93,25 +74,4 @@ export function processRunning(pid: number, serverPid: number): boolean {
   const ppid = Number(fields[1]);
   if (state === "Z" || state === "X") return false;
   return !(serverPid > 0 && ppid !== serverPid);
-}
-
-/** A pane's health together with the pane itself (when it exists). */
-export interface PaneInspection {
-  /** The health verdict, as {@link paneHealth} gives it. */
-  health: PaneHealth;
-  /** The pane, matched exactly; absent when it or its server is missing. */
-  pane?: PaneInfo;
-}
-
-/** Health of one pane and its pane record (for its `%id` and session): one tmux call. */
-export async function inspectPane(
-  socket: Socket | undefined,
-  target: string,
-  options: TmuxCallOptions = {},
-): Promise<PaneInspection> {
-  const panes = await listPanesOrNull(socket, options);
-  return {
-    health: healthFromPanes(panes, target),
-    pane: panes ? findPane(panes, target).pane : undefined,
-  };
 }

@@ -1,12 +1,11 @@
 /**
- * Pane listing: every pane of a server from one `list-panes -a -F` call,
- * and exact matching of a target (`session`, `session:window`,
+ * Pane records: parsing a server's `list-panes -a -F` output, and exact
+ * matching of a target (`session`, `session:window`,
  * `session:window.pane`, `%id`) against that list.
  *
  * @module
  */
-import { PaneNotFoundError, ServerNotRunningError } from "./errors.ts";
-import { formatTemplate, parseRows, type Socket, tmux, type TmuxCallOptions } from "./tmux.ts";
+import { parseRows } from "./quote.ts";
 
 /** One pane as tmux reports it. */
 export interface PaneInfo {
@@ -32,7 +31,8 @@ export interface PaneInfo {
   serverPid: number;
 }
 
-const FIELDS = [
+/** The `-F` fields of {@link PaneInfo}, in the order {@link parsePanes} reads them. */
+export const PANE_FIELDS = [
   "session_name",
   "window_index",
   "window_name",
@@ -47,7 +47,7 @@ const FIELDS = [
 
 /** Parses `list-panes -F` output made with this module's template. */
 export function parsePanes(stdout: string): PaneInfo[] {
-  return parseRows(stdout).filter((row) => row.length === FIELDS.length).map((row) => ({
+  return parseRows(stdout).filter((row) => row.length === PANE_FIELDS.length).map((row) => ({
     session: row[0],
     windowIndex: Number(row[1]),
     windowName: row[2],
@@ -59,29 +59,6 @@ export function parsePanes(stdout: string): PaneInfo[] {
     panePid: /^\d+$/.test(row[8]) && row[8] !== "0" ? Number(row[8]) : null,
     serverPid: Number(row[9]),
   }));
-}
-
-/** Every pane of the server: one tmux call. */
-export async function listPanes(
-  socket: Socket | undefined,
-  options: TmuxCallOptions = {},
-): Promise<PaneInfo[]> {
-  return parsePanes(
-    await tmux(["list-panes", "-a", "-F", formatTemplate(FIELDS)], { ...options, socket }),
-  );
-}
-
-/** Like {@link listPanes}, but `null` when no server runs on the socket. */
-export async function listPanesOrNull(
-  socket: Socket | undefined,
-  options: TmuxCallOptions = {},
-): Promise<PaneInfo[] | null> {
-  try {
-    return await listPanes(socket, options);
-  } catch (error) {
-    if (error instanceof ServerNotRunningError) return null;
-    throw error;
-  }
 }
 
 /** Where a target points in a pane list. */
@@ -131,20 +108,4 @@ export function findPane(panes: readonly PaneInfo[], target: string): PaneMatch 
     ? inWindow.find((p) => p.paneId === panePart)
     : inWindow.find((p) => p.paneIndex === Number(panePart));
   return { sessionExists: true, pane };
-}
-
-/**
- * The pane a target points at (one tmux call).
- *
- * @throws {PaneNotFoundError} the session or pane does not exist.
- * @throws {ServerNotRunningError} no server on the socket.
- */
-export async function locatePane(
-  socket: Socket | undefined,
-  target: string,
-  options: TmuxCallOptions = {},
-): Promise<PaneInfo> {
-  const match = findPane(await listPanes(socket, options), target);
-  if (!match.pane) throw new PaneNotFoundError(target, match.sessionExists);
-  return match.pane;
 }

@@ -18,28 +18,18 @@
  *
  * @module
  */
-import {
-  PaneNotFoundError,
-  SendFailedError,
-  ServerNotRunningError,
-  TmuxToolError,
-  UsageError,
-} from "./errors.ts";
-import { inspectPane } from "./health.ts";
-import type { PaneInfo } from "./panes.ts";
-import { pasteBlock, readAnchor, sendKeys, tmuxArgument, withBlankLine } from "./send.ts";
-import { FIELD_SEP, formatTemplate, type Socket, socketLabel, tmux } from "./tmux.ts";
-import { type Anchor, waitForText } from "./wait.ts";
+import { AnchoredView, outputAfterSend } from "./anchor.ts";
+import type { CaptureOptions } from "./capture.ts";
+import { PaneNotFoundError, ServerNotRunningError, UsageError } from "./errors.ts";
+import { type Anchor, type Pane, type PaneSnapshot, withBlankLine } from "./pane.ts";
+import type { Server } from "./server.ts";
+import { type Probe, waitUntil } from "./until.ts";
 
 /** How a command is run: in a POSIX shell, fish, a Python REPL or gdb. */
 export type RunMode = "shell" | "fish" | "python" | "debugger";
 
 /** Options of {@link runCommand}. */
 export interface RunOptions {
-  /** The server (tmux's default socket when omitted). */
-  socket?: Socket;
-  /** The pane's target (`name:0.0`, `%3`, ...), matched exactly. */
-  target: string;
   /** The command: a shell command line (several lines allowed), Python code or a gdb command. */
   command: string;
   /**
@@ -47,9 +37,9 @@ export interface RunOptions {
    * or no value: the mode is read from the program running in the pane.
    */
   type?: string;
-  /** Give up waiting after this many milliseconds (default 30000); the command keeps running. */
-  timeoutMs?: number;
-  /** Stops waiting (outcome `cancelled`); the command keeps running. */
+  /** How long to wait for the command, in milliseconds (default 30000); it keeps running after. */
+  waitMs?: number;
+  /** Stops waiting (the run rejects with the signal's reason); the command keeps running. */
   signal?: AbortSignal;
 }
 
@@ -72,8 +62,7 @@ export interface RunResult {
 export type RunOutcome =
   | (RunResult & { kind: "completed"; exitCode: number; timedOut: false })
   | (RunResult & { kind: "timed_out"; exitCode: null; timedOut: true })
-  | (RunResult & { kind: "pane_gone"; exitCode: null; timedOut: false; reason: string })
-  | (RunResult & { kind: "cancelled"; exitCode: null; timedOut: false });
+  | (RunResult & { kind: "pane_gone"; exitCode: null; timedOut: false; reason: string });
 
 const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "yash"]);
 
@@ -273,96 +262,75 @@ function processName(pid: number | null): string | undefined {
  * @throws {UsageError} neither is a shell, Python or gdb.
  */
 async function paneMode(
-  socket: Socket | undefined,
-  pane: PaneInfo,
+  pane: Pane,
   target: string,
   type: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<RunMode> {
   const fromType = runMode(type);
   if (fromType) return fromType;
-  const current =
-    (await tmux(["display-message", "-p", "-t", pane.paneId, "#{pane_current_command}"], {
-      socket,
-      signal,
-    })).trim();
-  const mode = runMode(undefined, current) ?? runMode(undefined, processName(pane.panePid));
+  const current = await pane.currentCommand({ signal });
+  const mode = runMode(undefined, current) ?? runMode(undefined, processName(pane.info.panePid));
   if (mode) return mode;
   throw new UsageError(
     `Cannot run a command in pane ${target}: it runs '${current}', not a shell, Python or gdb`,
   );
 }
 
-/**
- * Reads the anchor, types `text` literally and presses Enter, in one tmux
- * call: tmux runs the three commands before it reads more output from the
- * pane, so nothing can slip in between the anchor and the typing.
- *
- * @throws {SendFailedError} the call failed.
- */
-async function typeLine(
-  socket: Socket | undefined,
-  pane: string,
-  text: string,
-  signal: AbortSignal | undefined,
-): Promise<Anchor> {
-  let stdout: string;
-  try {
-    stdout = await tmux([
-      "display-message",
-      "-p",
-      "-t",
-      pane,
-      formatTemplate(["history_size", "cursor_y"]),
-      ";",
-      "send-keys",
-      "-l",
-      "-t",
-      pane,
-      "--",
-      tmuxArgument(text),
-      ";",
-      "send-keys",
-      "-t",
-      pane,
-      "Enter",
-    ], { socket, signal });
-  } catch (error) {
-    if (signal?.aborted || !(error instanceof TmuxToolError)) throw error;
-    throw new SendFailedError(1, error);
+/** Looks for the end of a run in the output rows after the send. */
+class RunProbe implements Probe<readonly string[]> {
+  /** The rows of the last look. */
+  rows: readonly string[] = [];
+  readonly #view: AnchoredView;
+  readonly #typed: string;
+
+  constructor(anchor: Anchor, private readonly plan: Plan) {
+    // Only the first line: rows that look like further typed lines are the plan's to judge.
+    this.#typed = plan.text.split("\n")[0];
+    this.#view = new AnchoredView({ anchor, sent: this.#typed });
   }
-  const [historySize, cursorY] = stdout.trim().split(FIELD_SEP).map(Number);
-  return { historySize: historySize || 0, cursorY: cursorY || 0 };
+
+  capture(): CaptureOptions {
+    return this.#view.capture();
+  }
+
+  test(snapshot: PaneSnapshot, lastTry: boolean) {
+    const rows = this.#view.fromAnchor(snapshot, lastTry);
+    if (rows === null) return "recapture" as const;
+    this.rows = outputAfterSend(rows, this.#typed);
+    return this.plan.done(this.rows) ? { done: this.rows } : undefined;
+  }
 }
 
 /**
- * Runs one command in a pane and waits for it: in a shell, returns exactly
- * what the command printed and its exit status; in a Python REPL or gdb,
- * what appeared before the prompt came back (exit status 1 after a Python
- * traceback, else 0). On timeout the command is left running and the
- * output so far is returned.
+ * Runs one command in the pane `target` points at and waits for it: in a
+ * shell, returns exactly what the command printed and its exit status; in a
+ * Python REPL or gdb, what appeared before the prompt came back (exit status
+ * 1 after a Python traceback, else 0). When `waitMs` runs out the command is
+ * left running and the output so far is returned.
  *
  * @example
  * ```ts ignore
- * const outcome = await runCommand({
- *   socket: { path: sock },
- *   target: "work:0.0",
- *   command: "echo a; echo b; (exit 7)",
- *   timeoutMs: 10_000,
- * });
- * if (outcome.kind === "completed") console.log(outcome.output, outcome.exitCode); // "a\nb" 7
+ * const outcome = await runCommand(server, "work:0.0", { command: "echo a; (exit 7)" });
+ * if (outcome.kind === "completed") console.log(outcome.output, outcome.exitCode); // "a" 7
  * ```
  * @throws {PaneNotFoundError} the pane (or its session) does not exist.
  * @throws {ServerNotRunningError} no server runs on the socket.
  * @throws {UsageError} an empty command, or a pane that runs neither a shell, Python nor gdb.
  * @throws {SendFailedError} typing the command failed.
+ * @throws the signal's reason when `signal` aborts.
  */
-export async function runCommand(options: RunOptions): Promise<RunOutcome> {
-  const { socket, target, signal } = options;
+export async function runCommand(
+  server: Server,
+  target: string,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   if (options.command.trim() === "") throw new UsageError("command is required");
-  const { health, pane } = await inspectPane(socket, target, { signal });
-  if (!health.server_running) throw new ServerNotRunningError(socketLabel(socket));
-  if (!pane) throw new PaneNotFoundError(target, health.session_exists);
+  const { health, pane } = await server.inspect(target, { signal });
+  if (!health.serverRunning) throw new ServerNotRunningError(server.label);
+  if (!pane) throw new PaneNotFoundError(target, health.sessionExists);
   if (health.status !== "healthy") {
     const reason = health.status === "dead" ? "the pane is dead" : "its process has exited";
     return {
@@ -374,70 +342,47 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       durationMs: 0,
     };
   }
-  const plan = planFor(await paneMode(socket, pane, target, options.type, signal), options.command);
+  const plan = planFor(await paneMode(pane, target, options.type, signal), options.command);
 
   const started = performance.now();
   let anchor: Anchor;
   if (plan.paste) {
-    const sendOptions = { socket, signal, attempts: 1 };
-    anchor = await readAnchor(socket, pane.paneId, { signal });
-    await pasteBlock(pane.paneId, plan.text, sendOptions);
-    if (!plan.text.endsWith("\n")) await sendKeys(pane.paneId, "", sendOptions);
+    anchor = await pane.sendAnchored(plan.text, "paste", { signal, attempts: 1 });
+    if (!plan.text.endsWith("\n")) await pane.send("", "keys", { signal, attempts: 1 });
   } else {
-    anchor = await typeLine(socket, pane.paneId, plan.text, signal);
+    anchor = await pane.sendAnchored(plan.text, "line", { signal, attempts: 1 });
   }
 
-  let rows: readonly string[] = [];
-  const outcome = await waitForText({
-    socket,
-    pane: pane.paneId,
-    // Decided on all rows at once; remember the rows the decision was made on.
-    matcher: (_line, index, lines = []) => {
-      if (index !== 0) return false;
-      rows = lines;
-      return plan.done(lines);
-    },
-    timeoutMs: options.timeoutMs ?? 30_000,
-    // Only the first line: the wait must not drop output rows that look like further typed lines.
-    after: { anchor, sent: plan.text.split("\n")[0] },
+  const probe = new RunProbe(anchor, plan);
+  const outcome = await waitUntil(pane, probe, {
+    waitMs: options.waitMs ?? 30_000,
     label: "the pane",
     signal,
   });
   const durationMs = Math.round(performance.now() - started);
+  const output = plan.read(probe.rows);
   switch (outcome.kind) {
-    case "matched": {
-      const { output, exitCode } = plan.read(rows);
+    case "done":
       return {
         kind: "completed",
-        output: output.join("\n"),
-        exitCode: exitCode ?? 0,
+        output: output.output.join("\n"),
+        exitCode: output.exitCode ?? 0,
         timedOut: false,
         durationMs,
       };
-    }
-    case "timed_out": {
-      const { output } = plan.read(outcome.lastText === "" ? [] : outcome.lastText.split("\n"));
+    case "timed_out":
       return {
         kind: "timed_out",
-        output: output.join("\n"),
+        output: output.output.join("\n"),
         exitCode: null,
         timedOut: true,
         durationMs,
       };
-    }
     case "pane_gone":
       return {
         kind: "pane_gone",
         reason: outcome.reason,
-        output: plan.read(rows).output.join("\n"),
-        exitCode: null,
-        timedOut: false,
-        durationMs,
-      };
-    case "cancelled":
-      return {
-        kind: "cancelled",
-        output: plan.read(rows).output.join("\n"),
+        output: output.output.join("\n"),
         exitCode: null,
         timedOut: false,
         durationMs,

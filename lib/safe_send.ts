@@ -1,36 +1,33 @@
 /**
- * A safe send as one operation: check the pane's health, take the anchor,
- * send (with retries), then optionally wait for a pattern in the output that
- * appears after the send. safe-send and the library both use it.
+ * A safe send as one operation: check the pane's health, then send (with
+ * retries); with a matcher, take the anchor and send in one atomic tmux call
+ * and wait for a matching line in the output that appears after the send.
  *
  * @module
  */
-import { type HealthStatus, inspectPane, type PaneHealth } from "./health.ts";
-import { readAnchor, type SendMode, sendText } from "./send.ts";
-import type { Socket } from "./tmux.ts";
-import { type LineMatcher, waitForText, type WaitOutcome } from "./wait.ts";
+import type { HealthStatus, PaneHealth } from "./health.ts";
+import type { LineMatcher } from "./lines.ts";
+import { type SendMode, withBlankLine } from "./pane.ts";
+import type { Server } from "./server.ts";
+import { waitForText, type WaitOutcome } from "./wait.ts";
 
 /** Options of {@link safeSend}. */
 export interface SafeSendOptions {
-  /** The server. */
-  socket?: Socket;
-  /** The pane's target (matched exactly). */
-  target: string;
   /** The text to send (`""` sends just Enter in `keys` mode). */
   text: string;
   /** `keys` (then Enter; key names work), `literal`, or `paste` (a block). Default `keys`. */
   mode?: SendMode;
-  /** Wait for a line matching this after the send. */
+  /** Wait for a line matching this in the output after the send. */
   matcher?: LineMatcher;
   /** How long to wait for the match, in milliseconds (default 30000). */
-  timeoutMs?: number;
+  waitMs?: number;
   /** Send attempts per tmux call (default 3). */
   attempts?: number;
   /** First retry delay, doubled each time (default 500). */
   backoffMs?: number;
   /** Poll interval when control mode is unavailable (default 500). */
   intervalMs?: number;
-  /** Cancels the send or the wait. */
+  /** Aborts the send or the wait (the call then rejects with the signal's reason). */
   signal?: AbortSignal;
   /** Progress messages for people. */
   onProgress?: (message: string) => void;
@@ -43,50 +40,49 @@ export type SafeSendOutcome =
   | (WaitOutcome & { pane: string });
 
 /**
- * Sends text to a healthy pane and optionally waits for the output after it.
+ * Sends text to the healthy pane `target` points at and optionally waits for
+ * the output after it.
  *
- * @example
- * ```ts ignore
- * const outcome = await safeSend({
- *   socket: { path: sock },
- *   target: "calc:0.0",
- *   text: "print(6*7)",
- *   matcher: compilePattern(">>>"),
- *   timeoutMs: 10_000,
- * });
- * ```
  * @throws {SendFailedError} a tmux call failed on every attempt.
+ * @throws the signal's reason when `signal` aborts.
  */
-export async function safeSend(options: SafeSendOptions): Promise<SafeSendOutcome> {
-  const { socket, target, matcher, signal } = options;
+export async function safeSend(
+  server: Server,
+  target: string,
+  options: SafeSendOptions,
+): Promise<SafeSendOutcome> {
+  const { matcher, signal } = options;
   const progress = options.onProgress;
-  const { health, pane } = await inspectPane(socket, target, { signal });
+  signal?.throwIfAborted();
+  const { health, pane } = await server.inspect(target, { signal });
   if (health.status !== "healthy" || !pane) {
     return { kind: "not_ready", status: health.status, health };
   }
-  progress?.(`Pane ${target} (${pane.paneId}) is healthy`);
-  const anchor = matcher ? await readAnchor(socket, pane.paneId, { signal }) : undefined;
+  progress?.(`Pane ${target} (${pane.id}) is healthy`);
   const mode = options.mode ?? "keys";
-  progress?.(`Sending (${mode}) to ${pane.paneId}`);
-  await sendText(pane.paneId, options.text, mode, {
-    socket,
+  const send = {
     attempts: options.attempts,
     backoffMs: options.backoffMs,
     signal,
     onProgress: progress,
-  });
+  };
+  progress?.(`Sending (${mode}) to ${pane.id}`);
+  if (!matcher) {
+    await pane.send(options.text, mode, send);
+    progress?.("Sent");
+    return { kind: "sent", pane: pane.id };
+  }
+  const text = mode === "paste" ? withBlankLine(options.text) : options.text;
+  const anchor = await pane.sendAnchored(text, mode, send);
   progress?.("Sent");
-  if (!matcher || !anchor) return { kind: "sent", pane: pane.paneId };
-  const outcome = await waitForText({
-    socket,
-    pane: pane.paneId,
+  const outcome = await waitForText(pane, {
     matcher,
-    timeoutMs: options.timeoutMs ?? 30_000,
+    waitMs: options.waitMs ?? 30_000,
     intervalMs: options.intervalMs,
     after: { anchor, sent: options.text },
     label: `pane ${target}`,
     signal,
     onProgress: progress,
   });
-  return { ...outcome, pane: pane.paneId };
+  return { ...outcome, pane: pane.id };
 }

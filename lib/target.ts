@@ -125,3 +125,6 @@ export function checkSocketNeedsTarget(flags: TargetFlags): void {
     throw new UsageError("-S/--socket requires -t/--target");
   }
 }
+
+/** Which pane an operation acts on (see {@link resolveTarget} for the priority). */
+export type TargetSpec = TargetFlags;

@@ -167,9 +167,12 @@ export function exactSession(name: string): string {
  *
  * @throws {TmuxNotFoundError} tmux is not on PATH.
  */
-export function spawnTmux(args: string[], options: { socket?: Socket } = {}): Deno.ChildProcess {
+export function spawnTmux(
+  args: string[],
+  options: Pick<TmuxCallOptions, "socket" | "program"> = {},
+): Deno.ChildProcess {
   try {
-    return new Deno.Command("tmux", {
+    return new Deno.Command(options.program ?? "tmux", {
       args: [...socketArgs(options.socket), ...args],
       stdin: "piped",
       stdout: "piped",

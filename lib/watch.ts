@@ -6,8 +6,7 @@
  */
 import { ControlClient } from "./control.ts";
 import { PaneNotFoundError } from "./errors.ts";
-import { locatePane } from "./panes.ts";
-import type { Socket } from "./tmux.ts";
+import type { Pane } from "./pane.ts";
 
 /** Options of {@link watchPane}. */
 export interface WatchOptions {
@@ -70,29 +69,25 @@ export class PaneWatch implements AsyncIterableIterator<string>, AsyncDisposable
  *
  * @example
  * ```ts ignore
- * await using watch = await watchPane({ path: sock }, "work:0.0", { signal });
+ * await using watch = await watchPane(pane, { signal });
  * for await (const chunk of watch) console.log(chunk);
  * ```
- * @throws {PaneNotFoundError} the target pane does not exist.
- * @throws {ServerNotRunningError} no server on the socket.
+ * @throws {PaneNotFoundError} the pane's session is gone (or control mode can't attach).
+ * @throws the signal's reason when `signal` aborts.
  */
-export async function watchPane(
-  socket: Socket | undefined,
-  target: string,
-  options: WatchOptions = {},
-): Promise<PaneWatch> {
+export async function watchPane(pane: Pane, options: WatchOptions = {}): Promise<PaneWatch> {
   const { signal } = options;
-  const pane = await locatePane(socket, target, { signal });
+  signal?.throwIfAborted();
   const queue: string[] = [];
-  const client = await ControlClient.attach(socket, pane.session, {
-    pane: pane.paneId,
+  const client = await ControlClient.attach(pane.server, pane.session, {
+    pane: pane.id,
     timeoutMs: options.timeoutMs,
     signal,
     onOutput: (text) => queue.push(text),
   });
   if (!client) {
     signal?.throwIfAborted();
-    throw new PaneNotFoundError(target, false);
+    throw new PaneNotFoundError(pane.id, false);
   }
   return new PaneWatch(client, queue, signal);
 }

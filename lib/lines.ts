@@ -1,0 +1,48 @@
+/**
+ * Line matching as `grep -E` (POSIX extended regex) or `grep -F` (fixed
+ * strings) does it: a pattern matches a line, and a pattern with newlines is
+ * several patterns, any of which may match.
+ *
+ * @module
+ */
+import { ereToJs } from "./ere.ts";
+import { InvalidPatternError } from "./errors.ts";
+
+/** Decides whether one line matches. */
+export type LineMatcher = (line: string) => boolean;
+
+/** Options of {@link compilePattern}. */
+export interface PatternOptions {
+  /** A fixed string (`grep -F`) instead of an extended regex. */
+  fixed?: boolean;
+}
+
+/**
+ * Compiles a pattern to a line matcher, as `grep -E` (or `grep -F`) reads
+ * it. As with grep, a pattern with newlines is several patterns, any of
+ * which may match.
+ *
+ * @example
+ * ```ts
+ * import { compilePattern } from "./lines.ts";
+ * const matches = compilePattern("[[:digit:]]+ passed");
+ * matches("12 passed"); // true
+ * ```
+ * @throws {InvalidPatternError} the pattern is not a valid extended regex.
+ */
+export function compilePattern(pattern: string, options: PatternOptions = {}): LineMatcher {
+  const parts = pattern.split("\n");
+  if (options.fixed) return (line) => parts.some((part) => line.includes(part));
+  const regexes = parts.map((part) => {
+    try {
+      return new RegExp(ereToJs(part), "u");
+    } catch (error) {
+      const reason = error instanceof Error
+        ? error.message.replace(/^Invalid regular expression: \/.*\/\w*: /, "")
+        : String(error);
+      throw new InvalidPatternError(pattern, reason);
+    }
+  });
+  return (line) => regexes.some((regex) => regex.test(line));
+}
+

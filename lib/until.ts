@@ -1,0 +1,186 @@
+/**
+ * The one waiting primitive: look at a pane (a snapshot: its text and state,
+ * read together) until a probe says the wait is over, the budget is spent,
+ * or the pane goes away. A read-only control-mode client wakes the wait as
+ * soon as the pane gets output; polling is the fallback when control mode
+ * can't attach. Line matching, anchors and `run`'s end detection are probes
+ * on top of this.
+ *
+ * @module
+ */
+import type { CaptureOptions } from "./capture.ts";
+import { ControlClient } from "./control.ts";
+import { ServerNotRunningError, TmuxCommandError, TmuxTimeoutError } from "./errors.ts";
+import type { Pane, PaneSnapshot } from "./pane.ts";
+import { sleep } from "./time.ts";
+
+/** What a probe says of a snapshot. */
+export type Verdict<T> =
+  /** The wait is over, with this value. */
+  | { done: T }
+  /** Capture again at once (the probe's view moved while capturing). */
+  | "recapture"
+  /** Wait for the pane to change. */
+  | undefined;
+
+/** Decides, snapshot by snapshot, whether a wait is over. */
+export interface Probe<T> {
+  /** What to capture for the next look. */
+  capture(): CaptureOptions;
+  /**
+   * Looks at one snapshot. `lastTry` is true when a `"recapture"` would not
+   * be honoured (the probe must then decide on what it has).
+   */
+  test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<T>;
+}
+
+/** How a wait ended. */
+export type UntilOutcome<T> =
+  | { kind: "done"; value: T }
+  | { kind: "timed_out" }
+  | { kind: "pane_gone"; reason: string };
+
+/** Options of {@link waitUntil}. */
+export interface UntilOptions {
+  /** How long to wait, in milliseconds; the outcome is `timed_out` after it. */
+  waitMs: number;
+  /** Aborts the wait: it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Wake on control-mode notifications (default true); false polls. */
+  events?: boolean;
+  /** Poll interval when control mode is unavailable (default 500). */
+  intervalMs?: number;
+  /** The pane's name in messages (default `pane %N`). */
+  label?: string;
+  /** Progress messages for people (how the wait runs). */
+  onProgress?: (message: string) => void;
+}
+
+/** The first look of a wait runs even with a zero budget, bounded by this. */
+const FIRST_LOOK_MIN_MS = 1000;
+/** In control mode the pane is also looked at this often: tmux does not notify every death. */
+const HEARTBEAT_MS = 1000;
+/** Bursts of output are coalesced: at most one look per this many milliseconds. */
+const MIN_GAP_MS = 20;
+/** Polling never spins faster than this. */
+const MIN_INTERVAL_MS = 10;
+/** Looks again at once at most this many times when a probe asks to recapture. */
+const RECAPTURES = 3;
+
+type Look<T> = { snapshot: PaneSnapshot; verdict: { done: T } | undefined } | UntilOutcome<T>;
+
+/**
+ * Waits until `probe` says done, `waitMs` passes (outcome `timed_out`), or
+ * the pane goes away (outcome `pane_gone`). The first look happens before
+ * any waiting, so a condition that already holds ends the wait at once.
+ *
+ * @example
+ * ```ts ignore
+ * const outcome = await waitUntil(pane, {
+ *   capture: () => ({ join: true }),
+ *   test: (snap) => snap.lines.some((l) => l.includes("ready")) ? { done: true } : undefined,
+ * }, { waitMs: 10_000 });
+ * ```
+ * @throws the signal's reason when `signal` aborts, before or during the wait.
+ * @throws {TmuxNotFoundError} tmux is not on PATH.
+ */
+export async function waitUntil<T>(
+  pane: Pane,
+  probe: Probe<T>,
+  options: UntilOptions,
+): Promise<UntilOutcome<T>> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const label = options.label ?? `pane ${pane.id}`;
+  const progress = options.onProgress ?? (() => {});
+  const deadline = performance.now() + Math.max(0, options.waitMs);
+  const remaining = () => deadline - performance.now();
+  const pollMs = Math.max(MIN_INTERVAL_MS, options.intervalMs ?? 500);
+  let client: ControlClient | null = null;
+  let session = "";
+  let events = options.events ?? true;
+  let lastLookAt = -Infinity;
+  let first = true;
+
+  const look = async (boundMs: number): Promise<Look<T>> => {
+    try {
+      for (let attempt = 0;; attempt++) {
+        const snapshot = await pane.snapshot(probe.capture(), {
+          timeoutMs: attempt === 0 ? boundMs : Math.max(1, remaining()),
+          signal,
+        });
+        const verdict = probe.test(snapshot, attempt >= RECAPTURES);
+        if (verdict !== "recapture") return { snapshot, verdict };
+      }
+    } catch (error) {
+      signal?.throwIfAborted();
+      if (error instanceof TmuxTimeoutError) return { kind: "timed_out" };
+      if (error instanceof ServerNotRunningError) {
+        return { kind: "pane_gone", reason: "the tmux server is no longer running" };
+      }
+      if (error instanceof TmuxCommandError && /can't find|no such/i.test(error.stderr)) {
+        return { kind: "pane_gone", reason: `${label} no longer exists` };
+      }
+      throw error;
+    }
+  };
+
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const bound = first ? Math.max(remaining(), FIRST_LOOK_MIN_MS) : remaining();
+      if (bound <= 0) return { kind: "timed_out" };
+      first = false;
+      const seen = client?.seq ?? 0;
+      lastLookAt = performance.now();
+      const result = await look(bound);
+      if ("kind" in result) return result;
+      const { snapshot, verdict } = result;
+      if (verdict !== undefined) return { kind: "done", value: verdict.done };
+      if (snapshot.state.dead) return { kind: "pane_gone", reason: `${label} is dead` };
+      if (remaining() <= 0) return { kind: "timed_out" };
+
+      if (events && client === null) {
+        session = snapshot.state.session;
+        client = await ControlClient.attach(pane.server, session, {
+          pane: pane.id,
+          timeoutMs: Math.min(remaining(), 2000),
+          signal,
+        });
+        signal?.throwIfAborted();
+        if (client === null) {
+          events = false;
+          progress(`Control mode unavailable; polling every ${pollMs / 1000}s`);
+        } else {
+          progress("Waiting on control-mode notifications");
+          // Output may have come before the client was attached: look again.
+          continue;
+        }
+      } else if (client !== null && snapshot.state.session !== session) {
+        // Notifications only cover the attached session.
+        progress("Pane moved to another session; polling");
+        await client.close();
+        client = null;
+        events = false;
+      }
+
+      if (client !== null) {
+        const wake = await client.changed(seen, Math.min(remaining(), HEARTBEAT_MS), signal);
+        signal?.throwIfAborted();
+        if (wake === "closed") {
+          // The session or server may be gone; the next look tells. If not, poll.
+          await client.close();
+          client = null;
+          events = false;
+        } else if (wake === "changed") {
+          const gap = MIN_GAP_MS - (performance.now() - lastLookAt);
+          if (gap > 0) await sleep(Math.min(gap, remaining()), signal);
+        }
+      } else {
+        await sleep(Math.min(pollMs, remaining()), signal);
+      }
+    }
+  } finally {
+    await client?.close();
+  }
+}
