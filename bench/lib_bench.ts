@@ -19,7 +19,7 @@ import {
   sessionNames,
 } from "../lib/registry.ts";
 import { summarizeSession } from "../lib/sessions.ts";
-import { FIELD_SEP, parseRows } from "../lib/tmux.ts";
+import { FIELD_SEP, parseRows } from "../lib/quote.ts";
 import { isoTimestamp, timeAgo } from "../lib/time.ts";
 
 const SESSIONS = 200;

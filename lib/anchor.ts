@@ -99,4 +99,3 @@ export class AnchoredView {
     return fits || lastTry ? snap.lines : null;
   }
 }
-

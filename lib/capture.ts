@@ -1,13 +1,12 @@
 /**
- * Pane text and position: `capture-pane` with the options people ask for
- * (visible screen, N lines of history, the whole history, wrapped lines
- * joined, escapes kept, trailing blank lines trimmed), and snapshots that
- * read the text and the pane's state (dead, history size, cursor, session)
- * in one tmux call, so the two always agree.
+ * What to capture of a pane: `capture-pane` arguments for the options
+ * people ask for (visible screen, N lines of history, the whole history,
+ * wrapped lines joined, escapes kept) and how its output becomes lines
+ * (trailing blank lines trimmed, the last N kept). `Pane.capture` and
+ * `Pane.snapshot` run it.
  *
  * @module
  */
-import { formatTemplate, type Socket, tmux, type TmuxCallOptions } from "./tmux.ts";
 
 /** What to capture. Rows are tmux's: 0 is the top of the screen, negative rows are history. */
 export interface CaptureOptions {
@@ -56,98 +55,4 @@ export function captureLines(stdout: string, options: CaptureOptions = {}): stri
   }
   if (options.last !== undefined) return lines.slice(Math.max(0, lines.length - options.last));
   return lines;
-}
-
-/**
- * Captures a pane's text as lines.
- *
- * @example
- * ```ts ignore
- * const lines = await capturePane({ path: sock }, "%3", { history: 1000, join: true });
- * ```
- * @throws {ServerNotRunningError} no server on the socket.
- * @throws {TmuxCommandError} the pane does not exist.
- */
-export async function capturePane(
-  socket: Socket | undefined,
-  pane: string,
-  options: CaptureOptions = {},
-  call: TmuxCallOptions = {},
-): Promise<string[]> {
-  return captureLines(await tmux(captureArgs(pane, options), { ...call, socket }), options);
-}
-
-/** A pane's state at one moment. */
-export interface PaneState {
-  /** tmux marks the pane dead (its process exited under remain-on-exit). */
-  dead: boolean;
-  /** Lines of history above the screen. */
-  historySize: number;
-  /** The cursor's screen row. */
-  cursorY: number;
-  /** The name of the pane's session. */
-  session: string;
-}
-
-const STATE_FIELDS = ["pane_dead", "history_size", "cursor_y", "session_name"] as const;
-
-function stateArgs(pane: string): string[] {
-  return ["display-message", "-p", "-t", pane, formatTemplate(STATE_FIELDS)];
-}
-
-function parseState(line: string): PaneState {
-  const [dead, history, cursor, ...session] = line.split("\x1f");
-  return {
-    dead: dead === "1",
-    historySize: Number(history) || 0,
-    cursorY: Number(cursor) || 0,
-    session: session.join("\x1f"),
-  };
-}
-
-/**
- * Reads a pane's state: one `display-message` call.
- *
- * @throws {TmuxCommandError} the pane does not exist.
- */
-export async function readPaneState(
-  socket: Socket | undefined,
-  pane: string,
-  call: TmuxCallOptions = {},
-): Promise<PaneState> {
-  return parseState((await tmux(stateArgs(pane), { ...call, socket })).replace(/\n$/, ""));
-}
-
-/** Text and state of a pane, read together. */
-export interface PaneSnapshot {
-  /** The captured lines. */
-  lines: string[];
-  /** The state right after the capture (no output can arrive in between). */
-  state: PaneState;
-}
-
-/**
- * Captures a pane and reads its state in one tmux call
- * (`capture-pane ... ; display-message ...`): tmux runs both before it reads
- * more output from the pane, so the state describes exactly the captured text.
- *
- * @throws {TmuxCommandError} the pane does not exist.
- * @throws {ServerNotRunningError} no server on the socket.
- */
-export async function snapshotPane(
-  socket: Socket | undefined,
-  pane: string,
-  options: CaptureOptions = {},
-  call: TmuxCallOptions = {},
-): Promise<PaneSnapshot> {
-  const stdout = await tmux([...captureArgs(pane, options), ";", ...stateArgs(pane)], {
-    ...call,
-    socket,
-  });
-  const text = stdout.replace(/\n$/, "");
-  const cut = text.lastIndexOf("\n");
-  return {
-    lines: captureLines(cut === -1 ? "" : text.slice(0, cut + 1), options),
-    state: parseState(text.slice(cut + 1)),
-  };
 }

@@ -37,8 +37,9 @@ function literal(char: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ereToJs } from "./ere.ts";
- * new RegExp(ereToJs("^[[:digit:]]+ files?$"), "u").test("12 files"); // true
+ * assert.ok(new RegExp(ereToJs("^[[:digit:]]+ files?$"), "u").test("12 files"));
  * ```
  * @throws {SyntaxError} an unterminated bracket, a bad class name, a bad range, a trailing `\`.
  */
@@ -202,4 +203,3 @@ function bracket(chars: string[], start: number): [string, number] {
   }
   return [`[${negate ? "^" : ""}${items.join("")}]`, i];
 }
-

@@ -1,53 +1,23 @@
 /**
- * Finding tmux sessions, registered or not: the sessions of one server from
- * one `list-sessions -F` call, and the socket files of a directory.
+ * Finding tmux sessions, registered or not: a session's line and the query
+ * filter over it, how a socket is named, and the socket files of a folder.
  *
  * @module
  */
 import { join } from "./path.ts";
-import { ServerNotRunningError, TmuxToolError } from "./errors.ts";
+import { TmuxToolError } from "./errors.ts";
 import { checkPrivateDir } from "./safety.ts";
-import { formatTemplate, parseRows, type Socket, tmux, type TmuxCallOptions } from "./tmux.ts";
-
-/** One tmux session as find-sessions shows it. */
-export interface FoundSession {
-  /** Session name. */
-  name: string;
-  /** Whether a client is attached. */
-  attached: boolean;
-  /** Creation time as tmux formats it (`#{t:session_created}`, e.g. `Wed Nov 25 09:59:33 2026`). */
-  created: string;
-}
-
-const FIELDS = ["session_name", "session_attached", "t:session_created"] as const;
-
-/** Every session of the server on `socket`, or `null` when no server answers there. */
-export async function findSessions(
-  socket: Socket,
-  options: TmuxCallOptions = {},
-): Promise<FoundSession[] | null> {
-  let stdout: string;
-  try {
-    stdout = await tmux(["list-sessions", "-F", formatTemplate(FIELDS)], { ...options, socket });
-  } catch (error) {
-    if (error instanceof ServerNotRunningError) return null;
-    throw error;
-  }
-  return parseRows(stdout).filter((row) => row.length === FIELDS.length).map((row) => ({
-    name: row[0],
-    attached: Number(row[1]) > 0,
-    created: row[2],
-  }));
-}
+import type { ServerSession } from "./server.ts";
+import type { Socket } from "./tmux.ts";
 
 /** A session's line: `NAME (attached|detached, started CREATED)`. */
-export function sessionLine(session: FoundSession): string {
+export function sessionLine(session: ServerSession): string {
   const state = session.attached ? "attached" : "detached";
   return `${session.name} (${state}, started ${session.created})`;
 }
 
 /** Sessions whose line contains `query`, ignoring case (everything for an empty query). */
-export function filterSessions(sessions: FoundSession[], query: string): FoundSession[] {
+export function filterSessions(sessions: ServerSession[], query: string): ServerSession[] {
   const needle = query.toLowerCase();
   return sessions.filter((s) => sessionLine(s).toLowerCase().includes(needle));
 }

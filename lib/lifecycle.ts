@@ -17,10 +17,11 @@ import {
   UnsafePathError,
   UsageError,
 } from "./errors.ts";
+import type { Context } from "./context.ts";
+import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { ensureSocketDir } from "./safety.ts";
-import { tmuxArgument } from "./send.ts";
-import { exactSession, formatTemplate, parseRows, tmux, type TmuxCallOptions } from "./tmux.ts";
+import type { CallOptions, Server } from "./server.ts";
 
 /** A kind of session: `shell` (bash), `python` (python3 REPL) or `gdb`. */
 export type SessionKind = "shell" | "python" | "gdb";
@@ -111,10 +112,11 @@ const CREATED_FIELDS = ["session_name", "window_index", "pane_index", "pane_pid"
  * @throws {UnsafePathError} the default socket directory is not private to the user.
  */
 export async function createSession(
-  registry: Registry,
+  context: Context,
   options: CreateOptions,
-  call: TmuxCallOptions = {},
+  call: CallOptions = {},
 ): Promise<CreatedSession> {
+  const { registry } = context;
   const { name } = options;
   checkSessionName(name);
   const kind = SESSION_KINDS[options.kind ?? "shell"];
@@ -122,18 +124,19 @@ export async function createSession(
   const register = options.register ?? true;
   let socket: string;
   if (options.socket === undefined) {
-    socket = registry.paths.defaultSocket;
-    await ensureSocketDir(registry.paths);
+    socket = context.paths.defaultSocket;
+    await ensureSocketDir(context.paths);
   } else {
     socket = resolve(options.socket);
   }
+  const server = context.server({ path: socket });
   if (register && Object.hasOwn((await registry.read()).sessions, name)) {
     throw new SessionExistsError(name, "registry");
   }
 
   let stdout: string;
   try {
-    stdout = await tmux([
+    stdout = await server.run([
       "new-session",
       "-d",
       // tmux expands formats in these two (`#(cmd)` would run cmd): keep them literal.
@@ -146,7 +149,7 @@ export async function createSession(
       formatTemplate(CREATED_FIELDS),
       ...kind.env.flatMap((assignment) => ["-e", assignment]),
       ...kind.command,
-    ], { ...call, socket: { path: socket } });
+    ], call);
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
       throw new SessionExistsError(name, "tmux");
@@ -163,7 +166,7 @@ export async function createSession(
     );
   }
   if (session !== name) {
-    await killQuietly(socket, session);
+    await killQuietly(server, session);
     throw new UsageError(
       `Invalid session name ${JSON.stringify(name)}: tmux renamed it to ${JSON.stringify(session)}`,
     );
@@ -174,43 +177,26 @@ export async function createSession(
     try {
       await registry.add(name, { socket, target, type: kind.type, pid }, { exclusive: true });
     } catch (error) {
-      await killQuietly(socket, name);
+      await killQuietly(server, name);
       throw error;
     }
   }
   return { name, socket, target, type: kind.type, pid, window, registered: register };
 }
 
-/** Kills the tmux session `session` (exact name) on `socket`. */
-export async function killTmuxSession(
-  socket: string,
-  session: string,
-  call: TmuxCallOptions = {},
-): Promise<void> {
-  await tmux(["kill-session", "-t", tmuxArgument(exactSession(session))], {
-    ...call,
-    socket: { path: socket },
-  });
-}
-
-/** `text` as a tmux format that expands to itself: `#` doubled, so `#(cmd)` runs nothing. */
-function formatLiteral(text: string): string {
-  return text.replaceAll("#", "##");
-}
-
 /** Rollback: the session may already be gone, and the original error is what matters. */
-async function killQuietly(socket: string, session: string): Promise<void> {
-  await killTmuxSession(socket, session).catch(() => {});
+async function killQuietly(server: Server, session: string): Promise<void> {
+  await server.killSession(session).catch(() => {});
 }
 
 /** Which session {@link killSession} removes. */
 export interface KillTarget {
   /** Registry name. */
   name: string;
-  /** tmux session name on the socket. */
+  /** tmux session name on the server. */
   session: string;
-  /** Socket path; only a registry entry on this socket is removed. */
-  socket: string;
+  /** The server; only a registry entry on its socket path is removed. */
+  server: Server;
 }
 
 /** What {@link killSession} did. */
@@ -236,18 +222,20 @@ export interface KillOutcome {
 export async function killSession(
   registry: Registry,
   target: KillTarget,
-  call: TmuxCallOptions = {},
+  call: CallOptions = {},
 ): Promise<KillOutcome> {
   const outcome: KillOutcome = { killed: false, wasRegistered: false, deregistered: false };
   try {
-    await killTmuxSession(target.socket, target.session, call);
+    await target.server.killSession(target.session, call);
     outcome.killed = true;
   } catch (error) {
     if (!isTmuxFailure(error)) throw error;
     outcome.killError = error;
   }
   try {
-    outcome.wasRegistered = await registry.remove(target.name, target.socket);
+    // Entries name socket paths: on a server reached by name (-L) or tmux's default, none is.
+    const path = target.server.socket.path;
+    outcome.wasRegistered = path === undefined ? false : await registry.remove(target.name, path);
     outcome.deregistered = true;
   } catch (error) {
     if (!isRegistryFailure(error)) throw error;

@@ -24,9 +24,11 @@ export interface PatternOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compilePattern } from "./lines.ts";
  * const matches = compilePattern("[[:digit:]]+ passed");
- * matches("12 passed"); // true
+ * assert.ok(matches("12 passed"));
+ * assert.ok(!matches("all passed"));
  * ```
  * @throws {InvalidPatternError} the pattern is not a valid extended regex.
  */
@@ -45,4 +47,3 @@ export function compilePattern(pattern: string, options: PatternOptions = {}): L
   });
   return (line) => regexes.some((regex) => regex.test(line));
 }
-

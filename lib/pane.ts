@@ -7,8 +7,13 @@
  *
  * @module
  */
-import { type CaptureOptions, captureArgs, captureLines } from "./capture.ts";
-import { SendFailedError, ServerNotRunningError, TmuxCommandError, TmuxTimeoutError } from "./errors.ts";
+import { captureArgs, captureLines, type CaptureOptions } from "./capture.ts";
+import {
+  SendFailedError,
+  ServerNotRunningError,
+  TmuxCommandError,
+  TmuxTimeoutError,
+} from "./errors.ts";
 import type { PaneHealth } from "./health.ts";
 import type { PaneInfo } from "./panes.ts";
 import { FIELD_SEP, formatTemplate, tmuxArgument } from "./quote.ts";
@@ -50,7 +55,7 @@ export interface Anchor {
 }
 
 /** Options of a send. */
-export interface SendOptions extends CallOptions {
+export interface PaneSendOptions extends CallOptions {
   /** Attempts per tmux call, at least 1 (default 3). */
   attempts?: number;
   /** Wait before the second attempt; doubled for each further one (default 500). */
@@ -59,8 +64,8 @@ export interface SendOptions extends CallOptions {
   onProgress?: (message: string) => void;
 }
 
-/** {@link SendOptions}, and whether a timed-out call may be repeated. */
-interface RetryOptions extends SendOptions {
+/** {@link PaneSendOptions}, and whether a timed-out call may be repeated. */
+interface RetryOptions extends PaneSendOptions {
   /** Repeat a call that timed out (default true). */
   retryTimeouts?: boolean;
 }
@@ -151,20 +156,30 @@ export class Pane {
    *
    * @throws {SendFailedError} a call failed on every attempt.
    */
-  async send(text: string, mode: SendMode, options: SendOptions = {}): Promise<void> {
+  async send(text: string, mode: SendMode, options: PaneSendOptions = {}): Promise<void> {
     switch (mode) {
       case "keys":
         if (text !== "") {
-          await this.#retry("send-keys", options, (call) =>
-            this.server.run(["send-keys", "-t", this.id, "--", tmuxArgument(text)], call));
+          await this.#retry(
+            "send-keys",
+            options,
+            (call) => this.server.run(["send-keys", "-t", this.id, "--", tmuxArgument(text)], call),
+          );
         }
-        await this.#retry("send-keys Enter", options, (call) =>
-          this.server.run(["send-keys", "-t", this.id, "Enter"], call));
+        await this.#retry(
+          "send-keys Enter",
+          options,
+          (call) => this.server.run(["send-keys", "-t", this.id, "Enter"], call),
+        );
         return;
       case "literal":
         if (text === "") return;
-        await this.#retry("send-keys -l", options, (call) =>
-          this.server.run(["send-keys", "-l", "-t", this.id, "--", tmuxArgument(text)], call));
+        await this.#retry(
+          "send-keys -l",
+          options,
+          (call) =>
+            this.server.run(["send-keys", "-l", "-t", this.id, "--", tmuxArgument(text)], call),
+        );
         return;
       case "paste":
         await this.#paste(withBlankLine(text), [], options);
@@ -178,10 +193,14 @@ export class Pane {
    *
    * @throws {SendFailedError} the call failed on every attempt.
    */
-  async sendKeys(keys: readonly string[], options: SendOptions = {}): Promise<void> {
+  async sendKeys(keys: readonly string[], options: PaneSendOptions = {}): Promise<void> {
     if (keys.length === 0) return;
-    await this.#retry("send-keys", options, (call) =>
-      this.server.run(["send-keys", "-t", this.id, "--", ...keys.map(tmuxArgument)], call));
+    await this.#retry(
+      "send-keys",
+      options,
+      (call) =>
+        this.server.run(["send-keys", "-t", this.id, "--", ...keys.map(tmuxArgument)], call),
+    );
   }
 
   /**
@@ -198,7 +217,7 @@ export class Pane {
   async sendAnchored(
     text: string,
     mode: SendMode | "line",
-    options: SendOptions = {},
+    options: PaneSendOptions = {},
   ): Promise<Anchor> {
     const anchorArgs = [
       "display-message",
@@ -240,11 +259,15 @@ export class Pane {
     const buffer = `ctmux-${crypto.randomUUID()}`;
     let pasted = false;
     try {
-      await this.#retry("load-buffer", options, (call) =>
-        this.server.run(["load-buffer", "-b", buffer, "-"], {
-          ...call,
-          stdin: new TextEncoder().encode(text),
-        }));
+      await this.#retry(
+        "load-buffer",
+        options,
+        (call) =>
+          this.server.run(["load-buffer", "-b", buffer, "-"], {
+            ...call,
+            stdin: new TextEncoder().encode(text),
+          }),
+      );
       const paste = ["paste-buffer", "-d", "-b", buffer, "-t", this.id];
       await this.#retry("paste-buffer", options, async (call) => {
         const out = await this.server.run(before.length ? [...before, ";", ...paste] : paste, call);

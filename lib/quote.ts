@@ -17,8 +17,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tmuxArgument } from "./quote.ts";
- * tmuxArgument("ls;"); // "ls\\;"
+ * assert.equal(tmuxArgument("ls;"), "ls\\;");
  * ```
  */
 export function tmuxArgument(text: string): string {

@@ -73,10 +73,11 @@ const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "as
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runMode } from "./run.ts";
- * runMode("python-repl"); // "python"
- * runMode(undefined, "bash"); // "shell"
- * runMode(undefined, "vim"); // undefined
+ * assert.equal(runMode("python-repl"), "python");
+ * assert.equal(runMode(undefined, "bash"), "shell");
+ * assert.equal(runMode(undefined, "vim"), undefined);
  * ```
  */
 export function runMode(type?: string, program?: string): RunMode | undefined {
@@ -121,9 +122,9 @@ function markerId(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellLine } from "./run.ts";
- * shellLine("make test", "ab12");
- * // "make test; printf '\\n__ctmux_ab12_%s__\\n' \"$?\""
+ * assert.equal(shellLine("make test", "ab12"), `make test; printf '\\n__ctmux_ab12_%s__\\n' "$?"`);
  * ```
  */
 export function shellLine(command: string, id: string, fish = false): string {

@@ -70,9 +70,10 @@ export function checkPrivateInfo(info: Deno.FileInfo, path: string, role: PathRo
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkPrivateDir } from "./safety.ts";
  * const dir = await Deno.makeTempDir();
- * await checkPrivateDir(dir, "socket directory"); // true: made 0700 by us
+ * assert.equal(await checkPrivateDir(dir, "socket directory"), true); // made 0700 by us
  * ```
  */
 export async function checkPrivateDir(
@@ -130,10 +131,12 @@ export async function ensurePrivateDir(path: string, role: PathRole = "directory
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolvePaths } from "./env.ts";
  * import { ensureSocketDir } from "./safety.ts";
  * const dir = await Deno.makeTempDir();
  * await ensureSocketDir(resolvePaths({ CLAUDE_TMUX_SOCKET_DIR: `${dir}/sockets` }));
+ * assert.equal((await Deno.stat(`${dir}/sockets`)).mode! & 0o777, 0o700);
  * ```
  */
 export async function ensureSocketDir(paths: Pick<Paths, "socketDir">): Promise<void> {

@@ -12,12 +12,23 @@
 import { PaneNotFoundError, ServerNotRunningError } from "./errors.ts";
 import { healthFromPanes, type PaneHealth } from "./health.ts";
 import { Pane } from "./pane.ts";
-import { findPane, type PaneInfo, type PaneMatch, parsePanes, PANE_FIELDS } from "./panes.ts";
+import { findPane, PANE_FIELDS, type PaneInfo, type PaneMatch, parsePanes } from "./panes.ts";
 import { exactSession, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
-import { type Socket, socketLabel, spawnTmux, tmux, type TmuxCallOptions } from "./tmux.ts";
+import { type Socket, socketLabel, spawnTmux, tmux } from "./tmux.ts";
 
 /** Bounds of one tmux call: a time limit and a signal. */
-export type CallOptions = Pick<TmuxCallOptions, "timeoutMs" | "signal">;
+export interface CallOptions {
+  /** Kill the call after this many milliseconds (default: the runner's 5000). */
+  timeoutMs?: number;
+  /** Abort the call (it then rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Server.run}: the call's bounds and its stdin. */
+export interface RunTmuxOptions extends CallOptions {
+  /** Bytes written to tmux's stdin (for `load-buffer -`). */
+  stdin?: Uint8Array;
+}
 
 /** Options of a {@link Server}. */
 export interface ServerOptions {
@@ -62,7 +73,7 @@ export class Server {
    * @throws {TmuxCommandError} tmux exited non-zero.
    * @throws {TmuxTimeoutError} the call ran past its bound.
    */
-  run(args: string[], options: Omit<TmuxCallOptions, "socket" | "program"> = {}): Promise<string> {
+  run(args: string[], options: RunTmuxOptions = {}): Promise<string> {
     return tmux(args, { ...options, socket: this.socket, program: this.program });
   }
 

@@ -8,10 +8,10 @@
 import { basename } from "./path.ts";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
-import { listPanesOrNull, type PaneInfo } from "./panes.ts";
+import type { PaneInfo } from "./panes.ts";
 import { type Registry, type RegistryData, type SessionEntry, sessionNames } from "./registry.ts";
 import { parseTimestamp } from "./time.ts";
-import type { TmuxCallOptions } from "./tmux.ts";
+import type { CallOptions, Server } from "./server.ts";
 
 /**
  * A registered session's status as list-sessions shows it: `alive` (healthy),
@@ -39,14 +39,14 @@ const STATUS_OF_HEALTH: Record<HealthStatus, SessionStatus> = {
   server_not_running: "server",
 };
 
-/** One session as list-sessions --json shows it, in its documented key order. */
+/** One registered session, its fields checked (other tools may write anything there). */
 export interface SessionSummary {
   /** Registry name. */
   name: string;
   /** Socket path. */
   socket: string | null;
   /** The socket's file name. */
-  socket_basename: string | null;
+  socketBasename: string | null;
   /** tmux target. */
   target: string | null;
   /** Session type. */
@@ -56,24 +56,24 @@ export interface SessionSummary {
   /** Pane process id, when known. */
   pid: number | null;
   /** When registered. */
-  created_at: string | null;
+  createdAt: string | null;
   /** When last used. */
-  last_active: string | null;
+  lastActive: string | null;
 }
 
-/** A session state as list-sessions shows it; fields of the wrong type (other tools may write anything) are null. */
+/** A session state with its fields checked; fields of the wrong type are null. */
 export function summarizeSession({ name, entry, status }: SessionState): SessionSummary {
   const socket = text(entry.socket);
   return {
     name,
     socket,
-    socket_basename: socket === null ? null : basename(socket),
+    socketBasename: socket === null ? null : basename(socket),
     target: text(entry.target),
     type: text(entry.type),
     status,
     pid: typeof entry.pid === "number" ? entry.pid : null,
-    created_at: text(entry.created_at),
-    last_active: text(entry.last_active),
+    createdAt: text(entry.created_at),
+    lastActive: text(entry.last_active),
   };
 }
 
@@ -92,7 +92,8 @@ type SocketPanes = readonly PaneInfo[] | null | "unknown";
  */
 export async function sessionStates(
   data: RegistryData,
-  options: TmuxCallOptions = {},
+  serverOf: ServerOf,
+  options: CallOptions = {},
 ): Promise<SessionState[]> {
   const names = sessionNames(data);
   const sockets = new Set<string>();
@@ -102,7 +103,9 @@ export async function sessionStates(
   }
   const panesBySocket = new Map(
     await Promise.all(
-      [...sockets].map(async (socket) => [socket, await socketPanes(socket, options)] as const),
+      [...sockets].map(async (socket) =>
+        [socket, await socketPanes(serverOf(socket), options)] as const
+      ),
     ),
   );
   return names.map((name) => {
@@ -123,10 +126,13 @@ function entrySocket(entry: SessionEntry): string | undefined {
   return typeof socket === "string" && socket !== "" ? socket : undefined;
 }
 
+/** The server on a socket path (a context keeps one per socket). */
+export type ServerOf = (socketPath: string) => Server;
+
 /** One socket's panes; a tmux failure or timeout there leaves its sessions `unknown`. */
-async function socketPanes(socket: string, options: TmuxCallOptions): Promise<SocketPanes> {
+async function socketPanes(server: Server, options: CallOptions): Promise<SocketPanes> {
   try {
-    return await listPanesOrNull({ path: socket }, options);
+    return await server.panes(options);
   } catch (error) {
     if (error instanceof TmuxNotFoundError || !(error instanceof TmuxToolError)) throw error;
     return "unknown";
@@ -170,11 +176,12 @@ export const ALL_REASON = "all sessions mode";
 export async function selectForCleanup(
   data: RegistryData,
   policy: CleanupPolicy,
-  options: TmuxCallOptions = {},
+  serverOf: ServerOf,
+  options: CallOptions = {},
 ): Promise<CleanupItem[]> {
   if (policy.all) return sessionNames(data).map((name) => ({ name, reason: ALL_REASON }));
   const items: CleanupItem[] = [];
-  for (const { name, entry, status } of await sessionStates(data, options)) {
+  for (const { name, entry, status } of await sessionStates(data, serverOf, options)) {
     const reasons: string[] = [];
     if (status !== "alive" && status !== "unknown") reasons.push(UNHEALTHY_REASON);
     if (policy.olderThanSeconds > 0 && isOlderThan(entry, policy)) {
@@ -215,6 +222,7 @@ const LOCKED_TMUX_TIMEOUT_MS = 2000;
  */
 export async function cleanupSessions(
   registry: Registry,
+  serverOf: ServerOf,
   policy: CleanupPolicy,
   options: { dryRun?: boolean; signal?: AbortSignal } = {},
 ): Promise<CleanupResult> {
@@ -222,11 +230,14 @@ export async function cleanupSessions(
   const snapshot = await registry.read();
   if (sessionNames(snapshot).length === 0) return { registryEmpty: true, items: [] };
   if (options.dryRun) {
-    return { registryEmpty: false, items: await selectForCleanup(snapshot, policy, { signal }) };
+    return {
+      registryEmpty: false,
+      items: await selectForCleanup(snapshot, policy, serverOf, { signal }),
+    };
   }
   return await registry.update(async (data) => {
     if (sessionNames(data).length === 0) return { registryEmpty: true, items: [] };
-    const items = await selectForCleanup(data, policy, {
+    const items = await selectForCleanup(data, policy, serverOf, {
       timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
       signal,
     });

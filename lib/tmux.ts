@@ -39,9 +39,6 @@ export interface TmuxCallOptions {
   program?: string;
 }
 
-/** Field separator of `-F` templates: a control character tmux escapes in names. */
-export const FIELD_SEP = "\x1f";
-
 const decoder = new TextDecoder();
 
 /** The global flags that select the socket. */
@@ -141,21 +138,6 @@ async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
     chunks.push(result.value);
   }
   return concatBytes(chunks);
-}
-
-/** Builds a `-F` template from format variables, joined by {@link FIELD_SEP}. */
-export function formatTemplate(fields: readonly string[]): string {
-  return fields.map((f) => `#{${f}}`).join(FIELD_SEP);
-}
-
-/** Splits `-F` output into rows of fields, skipping blank lines. */
-export function parseRows(stdout: string): string[][] {
-  return stdout.split("\n").filter((line) => line !== "").map((line) => line.split(FIELD_SEP));
-}
-
-/** Exact session target: `=NAME`, so `foo` never matches `foobar`. */
-export function exactSession(name: string): string {
-  return `=${name}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the JSDoc examples of mod.ts (`deno test --doc`) in a private world:
+# Runs the JSDoc examples of mod.ts and lib/ (`deno test --doc`) in a private world:
 # temp socket dir, registry, HOME and tmux default socket, so the examples
 # never touch the user's tmux server or registry; kills every server after.
 set -euo pipefail
@@ -18,4 +18,4 @@ chmod 700 "$root"/sockets
 export CLAUDE_TMUX_SOCKET_DIR="$root/sockets" XDG_STATE_HOME="$root/state" HOME="$root/home" \
   TMPDIR="$root/tmp" TMUX_TMPDIR="$root/tmux"
 unset TMUX TMUX_PANE
-deno test --allow-all --doc mod.ts
+deno test --allow-all --doc mod.ts lib/

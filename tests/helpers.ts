@@ -5,7 +5,9 @@
  * test starts is killed by its socket on dispose, even when the test fails.
  */
 import { join } from "node:path";
+import { Context } from "../lib/context.ts";
 import { type Env, ENV_VARS } from "../lib/env.ts";
+import { Registry } from "../lib/registry.ts";
 import { permissionFlags, type ToolName } from "../lib/permissions.ts";
 
 /** What a tool process did. */
@@ -194,6 +196,31 @@ export class Sandbox implements AsyncDisposable {
     await Deno.writeTextFile(this.registryFile, text);
   }
 
+  /**
+   * A library context inside the sandbox: its paths and registry come from
+   * the sandbox's variables, and every tmux it starts (so every server and
+   * pane) runs with exactly the sandbox's environment, through a wrapper
+   * given as the context's tmux `program`. The test process's own HOME,
+   * TMUX_TMPDIR and shell setup never reach a pane.
+   */
+  async context(): Promise<Context> {
+    const wrapper = join(this.root, "tmux-in-sandbox");
+    const assignments = Object.entries(this.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    await Deno.writeTextFile(
+      wrapper,
+      `#!/bin/sh
+exec env -i ${assignments.join(" ")} tmux "$@"
+`,
+      { mode: 0o755 },
+    );
+    const env = pickToolkitEnv(this.env);
+    return new Context({
+      env,
+      registry: new Registry({ env, notice: () => {} }),
+      program: wrapper,
+    });
+  }
+
   /** Kills every server of the sandbox by its socket, then removes the temp tree. */
   async [Symbol.asyncDispose](): Promise<void> {
     const sockets = new Set([...this.sockets, this.tmuxDefaultSocket]);
@@ -221,6 +248,11 @@ export class Sandbox implements AsyncDisposable {
     ));
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
+}
+
+/** `text` as one POSIX shell word. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A registry entry with fixed timestamps. */

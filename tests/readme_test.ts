@@ -106,20 +106,25 @@ Deno.test("README's library example runs with the permissions it states", async 
   assertEquals((await box.registry()).sessions, {});
 });
 
-Deno.test("README's library names are mod.ts exports and Session methods", () => {
+Deno.test("README's library names are mod.ts exports and methods of its classes", () => {
   const library = section("Library");
   const list = library.slice(library.indexOf("Functions:"), library.indexOf("It uses"));
   const names = [...list.matchAll(/`(\w+)`/g)].map((m) => m[1]);
-  const [handleStart, handleEnd] = [list.indexOf("handle with"), list.indexOf("usable with")];
-  equal(names.length > 15, true, names.join(" "));
+  equal(names.length > 25, true, names.join(" "));
+  // `Class` (`method`, ...): names in the parentheses after a class are its methods (or exports).
+  const methodOf = new Map<number, string>();
+  for (const m of list.matchAll(/`(\w+)`[^(`]*\(([^)]*)\)/g)) {
+    const owner = /handle with/.test(m[2]) ? "Session" : m[1];
+    const start = m.index! + m[0].indexOf("(");
+    for (const inner of m[2].matchAll(/`(\w+)`/g)) methodOf.set(start + 1 + inner.index!, owner);
+  }
   for (const m of list.matchAll(/`(\w+)`/g)) {
     const name = m[1];
-    const isMethod = m.index! > handleStart && m.index! < handleEnd && name !== "Session";
-    if (isMethod) {
-      equal(typeof Reflect.get(lib.Session.prototype, name), "function", `Session#${name}`);
-    } else {
-      equal(name in lib, true, `mod.ts exports ${name}`);
-    }
+    const owner = methodOf.get(m.index!);
+    if (name in lib) continue;
+    if (owner === undefined) throw new Error(`mod.ts does not export ${name}`);
+    const cls = Reflect.get(lib, owner) as { prototype: object } | undefined;
+    equal(typeof Reflect.get(cls?.prototype ?? {}, name), "function", `${owner}#${name}`);
   }
   for (const name of library.match(/import \{([^}]*)\}/)![1].split(",").map((n) => n.trim())) {
     equal(name in lib, true, `mod.ts exports ${name}`);

@@ -12,7 +12,8 @@ import {
   TmuxNotFoundError,
   TmuxTimeoutError,
 } from "../lib/errors.ts";
-import { FIELD_SEP, formatTemplate, parseRows, socketArgs, tmux } from "../lib/tmux.ts";
+import { FIELD_SEP, formatTemplate, parseRows } from "../lib/quote.ts";
+import { socketArgs, tmux } from "../lib/tmux.ts";
 import { Sandbox, waitUntil } from "./helpers.ts";
 
 const decoder = new TextDecoder();

@@ -3,26 +3,36 @@ import {
   equal,
   match as assertMatch,
   ok as assert,
+  rejects as assertRejects,
   throws as assertThrows,
 } from "node:assert/strict";
-import { captureArgs, capturePane, snapshotPane } from "../lib/capture.ts";
+import { outputAfterSend } from "../lib/anchor.ts";
+import { captureArgs } from "../lib/capture.ts";
 import { ControlClient } from "../lib/control.ts";
-import { UsageError } from "../lib/errors.ts";
-import {
-  pasteBlock,
-  readAnchor,
-  sendKeys,
-  sendText,
-  tmuxArgument,
-  withBlankLine,
-} from "../lib/send.ts";
-import { type Anchor, compilePattern, ereToJs, outputAfterSend, waitForText } from "../lib/wait.ts";
+import { ereToJs } from "../lib/ere.ts";
+import { InvalidPatternError } from "../lib/errors.ts";
+import { compilePattern } from "../lib/lines.ts";
+import { type Anchor, type Pane, withBlankLine } from "../lib/pane.ts";
+import { tmuxArgument } from "../lib/quote.ts";
+import { Server } from "../lib/server.ts";
+import { waitForText } from "../lib/wait.ts";
 import { Sandbox, waitUntil } from "./helpers.ts";
 
 const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
 
 async function paneOf(box: Sandbox, sock: string, session: string): Promise<string> {
   return (await box.tmux(sock, "display-message", "-p", "-t", `=${session}:`, "#{pane_id}")).trim();
+}
+
+/** The core's pane for a pane id. */
+async function corePane(sock: string, id: string): Promise<Pane> {
+  return await new Server({ path: sock }).pane(id);
+}
+
+/** Where the cursor is now: an anchor taken without sending. */
+async function anchorNow(pane: Pane): Promise<Anchor> {
+  const { historySize, cursorY } = await pane.state();
+  return { historySize, cursorY };
 }
 
 async function screen(box: Sandbox, sock: string, pane: string): Promise<string> {
@@ -92,8 +102,8 @@ Deno.test("patterns are read as grep -E reads them", async (t) => {
   await t.step("an invalid pattern is a usage error naming it", () => {
     for (const bad of ["(", "[abc", "[[:foo:]]", "a\\", "[z-a]", "\\1"]) {
       assertThrows(() => compilePattern(bad), (e: unknown) => {
-        assert(e instanceof UsageError);
-        assert(e.message.startsWith(`Error: Invalid regex pattern: ${bad} (`), e.message);
+        assert(e instanceof InvalidPatternError);
+        assert(e.message.startsWith(`Invalid regex pattern: ${bad} (`), e.message);
         return true;
       });
     }
@@ -155,14 +165,11 @@ Deno.test("capture and snapshot read a pane's text and state together", async ()
   const sock = box.socket();
   await box.newSession(sock, "cap", ["sh", "-c", "printf 'alpha\\nbeta\\n'; exec sleep 100"]);
   const pane = await paneOf(box, sock, "cap");
-  const socket = { path: sock };
   await waitUntil(async () => (await screen(box, sock, pane)).includes("beta"));
-  assertEquals(await capturePane(socket, pane, { join: true, trimTrailingBlank: true }), [
-    "alpha",
-    "beta",
-  ]);
-  assertEquals(await capturePane(socket, pane, { trimTrailingBlank: true, last: 1 }), ["beta"]);
-  const snap = await snapshotPane(socket, pane, { history: 10, trimTrailingBlank: true });
+  const core = await corePane(sock, pane);
+  assertEquals(await core.capture({ join: true, trimTrailingBlank: true }), ["alpha", "beta"]);
+  assertEquals(await core.capture({ trimTrailingBlank: true, last: 1 }), ["beta"]);
+  const snap = await core.snapshot({ history: 10, trimTrailingBlank: true });
   assertEquals(snap.lines, ["alpha", "beta"]);
   assertEquals(snap.state, { dead: false, historySize: 0, cursorY: 2, session: "cap" });
 });
@@ -171,9 +178,9 @@ Deno.test("the control-mode client wakes on output, keeps the window size, and l
   await using box = await Sandbox.create();
   const sock = box.socket();
   const pane = await bashPane(box, sock, "ctl", ["100", "30"]);
-  const socket = { path: sock };
+  const server = new Server({ path: sock });
 
-  const client = await ControlClient.attach(socket, "ctl", { pane });
+  const client = await ControlClient.attach(server, "ctl", { pane });
   assert(client !== null);
   try {
     equal(await clients(box, sock), "1\n");
@@ -191,9 +198,9 @@ Deno.test("the control-mode client wakes on output, keeps the window size, and l
   equal(await clients(box, sock), "");
 
   // A session that is not there, or no server: no client (the caller polls), no new server.
-  equal(await ControlClient.attach(socket, "nope"), null);
+  equal(await ControlClient.attach(server, "nope"), null);
   const none = box.socket("none.sock");
-  equal(await ControlClient.attach({ path: none }, "ctl"), null);
+  equal(await ControlClient.attach(new Server({ path: none }), "ctl"), null);
   const exists = await Deno.stat(none).then(() => true, () => false);
   equal(exists, false);
 });
@@ -201,27 +208,28 @@ Deno.test("the control-mode client wakes on output, keeps the window size, and l
 Deno.test("waitForText outcomes", async (t) => {
   await using box = await Sandbox.create();
   const sock = box.socket();
-  const socket = { path: sock };
-  /** Types `sent` (then Enter) and waits for `pattern` in the output after `anchor` (default: now). */
-  const sendAndWait = async (pane: string, sent: string, pattern: string, anchor?: Anchor) => {
-    const from = anchor ?? await readAnchor(socket, pane);
-    await sendKeys(pane, sent, { socket });
-    return await waitForText({
-      socket,
-      pane,
+  const core = (id: string) => corePane(sock, id);
+  /**
+   * Types `sent` (then Enter) and waits for `pattern` in the output after
+   * `anchor` (default: the anchor of an atomic anchored send).
+   */
+  const sendAndWait = async (id: string, sent: string, pattern: string, anchor?: Anchor) => {
+    const p = await core(id);
+    let from = anchor;
+    if (from === undefined) from = await p.sendAnchored(sent, "keys");
+    else await p.send(sent, "keys");
+    return await waitForText(p, {
       matcher: compilePattern(pattern),
-      timeoutMs: 20_000,
+      waitMs: 20_000,
       after: { anchor: from, sent },
     });
   };
 
   await t.step("text already on screen matches at once, without a send", async () => {
     const pane = await bashPane(box, sock, "now");
-    const outcome = await waitForText({
-      socket,
-      pane,
+    const outcome = await waitForText(await core(pane), {
       matcher: compilePattern("^\\$ $"),
-      timeoutMs: 20_000,
+      waitMs: 20_000,
     });
     assertEquals(outcome, { kind: "matched", line: "$ " });
   });
@@ -247,14 +255,13 @@ Deno.test("waitForText outcomes", async (t) => {
     await box.newSession(sock, "py", ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"]);
     const pane = await paneOf(box, sock, "py");
     await waitUntil(async () => (await screen(box, sock, pane)).includes(">>>"));
-    const anchor = await readAnchor(socket, pane);
+    const py = await core(pane);
+    const anchor = await anchorNow(py);
     const block = "def total():\n    return 40 + 2\n\nprint('sum', total())";
-    await sendText(pane, block, "paste", { socket });
-    const outcome = await waitForText({
-      socket,
-      pane,
+    await py.send(block, "paste");
+    const outcome = await waitForText(await core(pane), {
       matcher: compilePattern("sum|^>>>"),
-      timeoutMs: 20_000,
+      waitMs: 20_000,
       after: { anchor, sent: block },
     });
     assertEquals(outcome, { kind: "matched", line: "sum 42" });
@@ -263,9 +270,9 @@ Deno.test("waitForText outcomes", async (t) => {
 
   await t.step("a cleared history moves the anchor with it", async () => {
     const pane = await bashPane(box, sock, "cleared", ["80", "5"]);
-    await sendKeys(pane, "seq 1 20", { socket });
+    await (await core(pane)).send("seq 1 20", "keys");
     await waitUntil(async () => (await screen(box, sock, pane)).includes("20\n$ "));
-    const anchor = await readAnchor(socket, pane);
+    const anchor = await anchorNow(await core(pane));
     assert(anchor.historySize > 0);
     await box.tmux(sock, "clear-history", "-t", pane);
     const outcome = await sendAndWait(
@@ -279,9 +286,9 @@ Deno.test("waitForText outcomes", async (t) => {
 
   await t.step("a command that clears screen and history: all its text is new", async () => {
     const pane = await bashPane(box, sock, "wiped", ["80", "8"]);
-    await sendKeys(pane, "seq 1 20", { socket });
+    await (await core(pane)).send("seq 1 20", "keys");
     await waitUntil(async () => (await screen(box, sock, pane)).includes("20\n$ "));
-    const anchor = await readAnchor(socket, pane);
+    const anchor = await anchorNow(await core(pane));
     assert(anchor.historySize > 0 && anchor.cursorY > 0);
     const outcome = await sendAndWait(
       pane,
@@ -294,15 +301,13 @@ Deno.test("waitForText outcomes", async (t) => {
 
   await t.step("polling finds text too when control mode is not used", async () => {
     const pane = await bashPane(box, sock, "polled");
-    const waiting = waitForText({
-      socket,
-      pane,
+    const waiting = waitForText(await core(pane), {
       matcher: compilePattern("^polled-[[:digit:]]+$"),
-      timeoutMs: 20_000,
+      waitMs: 20_000,
       intervalMs: 20,
       events: false,
     });
-    await sendKeys(pane, "echo polled-$((3*3))", { socket });
+    await (await core(pane)).send("echo polled-$((3*3))", "keys");
     assertEquals(await waiting, { kind: "matched", line: "polled-9" });
   });
 
@@ -310,11 +315,9 @@ Deno.test("waitForText outcomes", async (t) => {
     await box.newSession(sock, "quiet", ["sh", "-c", "printf 'one\\ntwo\\n'; exec sleep 100"]);
     const pane = await paneOf(box, sock, "quiet");
     await waitUntil(async () => (await screen(box, sock, pane)).includes("two"));
-    const outcome = await waitForText({
-      socket,
-      pane,
+    const outcome = await waitForText(await core(pane), {
       matcher: compilePattern("three"),
-      timeoutMs: 200,
+      waitMs: 200,
     });
     assertEquals(outcome, { kind: "timed_out", lastText: "one\ntwo" });
   });
@@ -322,16 +325,15 @@ Deno.test("waitForText outcomes", async (t) => {
   await t.step("an abort cancels the wait and detaches the client", async () => {
     const pane = await bashPane(box, sock, "cancel");
     const controller = new AbortController();
-    const waiting = waitForText({
-      socket,
-      pane,
+    const waiting = waitForText(await core(pane), {
       matcher: compilePattern("never"),
-      timeoutMs: 60_000,
+      waitMs: 60_000,
       signal: controller.signal,
     });
     await waitUntil(async () => (await clients(box, sock)) === "1\n");
-    controller.abort();
-    assertEquals(await waiting, { kind: "cancelled" });
+    const reason = new Error("stop waiting");
+    controller.abort(reason);
+    await assertRejects(waiting, (e: unknown) => e === reason);
     equal(await clients(box, sock), "");
   });
 
@@ -340,11 +342,9 @@ Deno.test("waitForText outcomes", async (t) => {
     const pane =
       (await box.tmux(sock, "split-window", "-P", "-F", "#{pane_id}", "-t", "=split:", ...BASH))
         .trim();
-    const waiting = waitForText({
-      socket,
-      pane,
+    const waiting = waitForText(await core(pane), {
       matcher: compilePattern("never"),
-      timeoutMs: 60_000,
+      waitMs: 60_000,
     });
     await waitUntil(async () => (await clients(box, sock)) === "1\n");
     await box.tmux(sock, "kill-pane", "-t", pane);
@@ -357,14 +357,12 @@ Deno.test("waitForText outcomes", async (t) => {
   await t.step("a pane whose process dies under remain-on-exit ends the wait", async () => {
     await box.tmux(sock, "set-option", "-g", "remain-on-exit", "on");
     const pane = await bashPane(box, sock, "dies");
-    const waiting = waitForText({
-      socket,
-      pane,
+    const waiting = waitForText(await core(pane), {
       matcher: compilePattern("never"),
-      timeoutMs: 60_000,
+      waitMs: 60_000,
     });
     await waitUntil(async () => (await clients(box, sock)) === "1\n");
-    await sendKeys(pane, "exit", { socket });
+    await (await core(pane)).send("exit", "keys");
     assertEquals(await waiting, { kind: "pane_gone", reason: `pane ${pane} is dead` });
     await box.tmux(sock, "set-option", "-g", "remain-on-exit", "off");
   });
@@ -373,11 +371,9 @@ Deno.test("waitForText outcomes", async (t) => {
     const other = box.socket("other.sock");
     await box.newSession(other, "srv", BASH);
     const pane = await paneOf(box, other, "srv");
-    const waiting = waitForText({
-      socket: { path: other },
-      pane,
+    const waiting = waitForText(await corePane(other, pane), {
       matcher: compilePattern("never"),
-      timeoutMs: 60_000,
+      waitMs: 60_000,
     });
     await waitUntil(async () => (await clients(box, other)) === "1\n");
     await box.tmux(other, "kill-server");
@@ -389,10 +385,11 @@ Deno.test("waitForText outcomes", async (t) => {
 Deno.test("parallel pastes each get their own text and leave no buffer", async () => {
   await using box = await Sandbox.create();
   const sock = box.socket();
-  const socket = { path: sock };
   const panes = await Promise.all(["p1", "p2", "p3"].map((n) => bashPane(box, sock, n)));
   await Promise.all(
-    panes.map((pane, i) => pasteBlock(pane, `echo own-${i}-$((${i}*11))\n`, { socket })),
+    panes.map(async (pane, i) =>
+      await (await corePane(sock, pane)).send(`echo own-${i}-$((${i}*11))`, "paste")
+    ),
   );
   for (const [i, pane] of panes.entries()) {
     await waitUntil(async () => (await screen(box, sock, pane)).includes(`own-${i}-${i * 11}\n`));

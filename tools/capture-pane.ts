@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { capturePane } from "../lib/capture.ts";
 import { parseNumber, printJson, runTool } from "../lib/cli.ts";
 import {
   PaneNotFoundError,
@@ -15,9 +14,8 @@ import {
   UnsafePathError,
   UsageError,
 } from "../lib/errors.ts";
-import { locatePane } from "../lib/panes.ts";
-import { Registry } from "../lib/registry.ts";
-import { checkSocketNeedsTarget, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { Context } from "../lib/context.ts";
+import { checkSocketNeedsTarget, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
   `Usage: capture-pane.sh [-s NAME | -t TARGET [-S SOCKET]] [-n LINES] [-a] [-J] [-e] [--json] [-h]
@@ -78,9 +76,8 @@ await runTool({
       message: "lines must be a positive integer",
     });
 
-    const { socket, target } = await resolveTarget(flags, new Registry());
-    const pane = await locatePane(socket, target);
-    const lines = await capturePane(socket, pane.paneId, {
+    const { pane, located: { target } } = await new Context().pane(flags, { touch: true });
+    const lines = await pane.capture({
       history: flags.all ? "all" : last ?? 0,
       last,
       join: flags.join,

@@ -13,7 +13,7 @@ import {
   RegistryLockTimeoutError,
   TmuxNotFoundError,
 } from "../lib/errors.ts";
-import { Registry } from "../lib/registry.ts";
+import { Context } from "../lib/context.ts";
 import { cleanupSessions } from "../lib/sessions.ts";
 import { parseDuration } from "../lib/time.ts";
 
@@ -52,7 +52,9 @@ await runTool({
     const olderThanSeconds = parseDuration(label);
     if (olderThanSeconds === undefined) throw new InvalidDurationError(label);
     const dryRun = flags["dry-run"] ?? false;
-    const { registryEmpty, items } = await cleanupSessions(new Registry(), {
+    const context = new Context();
+    const serverOf = (path: string) => context.server({ path });
+    const { registryEmpty, items } = await cleanupSessions(context.registry, serverOf, {
       all: flags.all ?? false,
       olderThanSeconds,
       olderThanLabel: label,

@@ -18,7 +18,7 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { createSession, type SessionKind } from "../lib/lifecycle.ts";
-import { Registry } from "../lib/registry.ts";
+import { Context } from "../lib/context.ts";
 
 const USAGE =
   `Usage: create-session.sh -n NAME [--shell|--python|--gdb] [-S SOCKET] [-w WINDOW] [--no-register] [-h]
@@ -77,7 +77,7 @@ await runTool({
     if (kinds.length > 1) {
       throw new UsageError("Use only one of --shell, --python and --gdb");
     }
-    const created = await createSession(new Registry(), {
+    const created = await createSession(new Context(), {
       name: flags.name,
       kind: kinds[0],
       socket: flags.socket,

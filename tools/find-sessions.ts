@@ -8,14 +8,8 @@
  */
 import { runTool } from "../lib/cli.ts";
 import { oneLine, TmuxNotFoundError, TmuxToolError, UsageError } from "../lib/errors.ts";
-import { resolvePaths } from "../lib/env.ts";
-import {
-  filterSessions,
-  findSessions,
-  sessionLine,
-  socketDescription,
-  socketFiles,
-} from "../lib/find.ts";
+import { Context } from "../lib/context.ts";
+import { filterSessions, sessionLine, socketDescription, socketFiles } from "../lib/find.ts";
 import type { Socket } from "../lib/tmux.ts";
 
 const USAGE = `Usage: find-sessions.sh [-L NAME | -S PATH | -A] [-q TEXT] [-h]
@@ -58,11 +52,12 @@ await runTool({
     const path = flags["socket-path"] || undefined;
     if (flags.all && (name || path)) throw new UsageError("Cannot combine --all with -L or -S");
     if (name && path) throw new UsageError("Use either -L or -S, not both");
+    const context = new Context();
     const sockets: Socket[] = flags.all
-      ? (await socketFiles(resolvePaths().socketDir)).map((p) => ({ path: p }))
+      ? (await socketFiles(context.paths.socketDir)).map((p) => ({ path: p }))
       : [path ? { path } : name ? { name } : {}];
     const listings = await Promise.all(
-      sockets.map((socket) => findSessions(socket).catch(socketFailure)),
+      sockets.map((socket) => context.server(socket).sessions().catch(socketFailure)),
     );
     let code = 0;
     sockets.forEach((socket, i) => {

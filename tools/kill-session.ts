@@ -22,8 +22,8 @@ import {
   type KillTarget,
 } from "../lib/lifecycle.ts";
 import { targetSession } from "../lib/panes.ts";
-import { Registry } from "../lib/registry.ts";
-import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { Context } from "../lib/context.ts";
+import { lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE = `Usage: kill-session.sh [-s NAME | -S SOCKET -t TARGET] [--dry-run] [-v] [-h]
 
@@ -77,30 +77,35 @@ await runTool({
     const verbose = (line: string) => {
       if (flags.verbose) console.error(`[kill-session] ${line}`);
     };
-    const registry = new Registry();
-    const resolved = await resolveTarget(flags, registry, { touch: false });
+    const context = new Context();
+    const { registry } = context;
+    const resolved = await context.locate(flags);
     let kill: KillTarget;
+    let socket: string;
     if (resolved.name === undefined) {
       const session = targetSession(resolved.target);
-      kill = { name: session, session, socket: flags.socket! };
-      verbose(`explicit mode: socket ${kill.socket}, target ${resolved.target}`);
+      socket = flags.socket!;
+      kill = { name: session, session, server: resolved.server };
+      verbose(`explicit mode: socket ${socket}, target ${resolved.target}`);
     } else {
-      const { socket, target } = resolved.entry!;
-      if (typeof socket !== "string" || socket === "" || typeof target !== "string") {
+      const { target } = resolved.entry!;
+      const entrySocket: unknown = resolved.entry!.socket;
+      if (typeof entrySocket !== "string" || entrySocket === "" || typeof target !== "string") {
         throw new RegistryInvalidError(
           registry.file,
           `session '${resolved.name}' has no socket or target`,
         );
       }
-      kill = { name: resolved.name, session: targetSession(target), socket };
+      socket = entrySocket;
+      kill = { name: resolved.name, session: targetSession(target), server: resolved.server };
       verbose(`registry entry '${kill.name}': socket ${socket}, target ${target}`);
     }
 
     if (flags["dry-run"]) {
-      const registered = await isRegisteredOn(registry, kill.name, kill.socket);
+      const registered = await isRegisteredOn(registry, kill.name, socket);
       console.log("Dry-run mode: Would perform the following operations:");
       console.log(
-        `  1. Kill tmux session: tmux -S "${kill.socket}" kill-session -t "${kill.session}"`,
+        `  1. Kill tmux session: tmux -S "${socket}" kill-session -t "${kill.session}"`,
       );
       console.log(
         registered
@@ -131,7 +136,7 @@ function report(outcome: KillOutcome, kill: KillTarget, verbose: (line: string) 
     console.log(`Removed from registry: ${kill.name}`);
   } else {
     console.log(`Session not in registry, skipped deregistration: ${kill.name}`);
-    verbose(`no entry '${kill.name}' on socket ${kill.socket}`);
+    verbose(`no entry '${kill.name}' on socket ${kill.server.socket.path}`);
   }
   switch (exitCode(outcome)) {
     case 0:

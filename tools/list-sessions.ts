@@ -12,7 +12,8 @@ import {
   RegistryLockTimeoutError,
   TmuxNotFoundError,
 } from "../lib/errors.ts";
-import { Registry } from "../lib/registry.ts";
+import { sessionJson } from "../lib/cli/json.ts";
+import { Context } from "../lib/context.ts";
 import { sessionStates, type SessionSummary, summarizeSession } from "../lib/sessions.ts";
 import { timeAgo } from "../lib/time.ts";
 
@@ -47,7 +48,11 @@ await runTool({
   usageExit: 1,
   exits: [[RegistryInvalidError, 1], [RegistryLockTimeoutError, 75], [TmuxNotFoundError, 1]],
   async main(flags) {
-    const states = await sessionStates(await new Registry().read());
+    const context = new Context();
+    const states = await sessionStates(
+      await context.registry.read(),
+      (path) => context.server({ path }),
+    );
     if (states.length === 0) {
       console.log(flags.json ? EMPTY_JSON : "No sessions registered.");
       return 0;
@@ -55,7 +60,12 @@ await runTool({
     const rows = states.map(summarizeSession);
     const alive = rows.filter((row) => row.status === "alive").length;
     if (flags.json) {
-      printJson({ sessions: rows, total: rows.length, alive, dead: rows.length - alive });
+      printJson({
+        sessions: rows.map(sessionJson),
+        total: rows.length,
+        alive,
+        dead: rows.length - alive,
+      });
     } else {
       console.log(table(rows, nowEpochSeconds(), alive));
     }
@@ -73,11 +83,11 @@ function table(rows: SessionSummary[], now: number, alive: number): string {
     ...rows.map((row) =>
       line([
         cut(row.name, 20),
-        cut(row.socket_basename ?? "-", 20),
+        cut(row.socketBasename ?? "-", 20),
         cut(row.target ?? "-", 20),
         row.status,
         row.pid === null ? "-" : String(row.pid),
-        timeAgo(row.created_at ?? undefined, now),
+        timeAgo(row.createdAt ?? undefined, now),
       ])
     ),
     "",

@@ -7,9 +7,11 @@
  */
 import { printJson, runTool } from "../lib/cli.ts";
 import { TmuxNotFoundError, UsageError } from "../lib/errors.ts";
-import { HEALTH_EXIT_CODES, type PaneHealth, paneHealth } from "../lib/health.ts";
-import { Registry } from "../lib/registry.ts";
-import { checkSocketNeedsTarget, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
+import { healthJson } from "../lib/cli/json.ts";
+import { Context } from "../lib/context.ts";
+import type { PaneHealth } from "../lib/health.ts";
+import { checkSocketNeedsTarget, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
   `Usage: pane-health.sh [-s NAME | -S SOCKET -t TARGET | -t TARGET] [--format json|text] [-h]
@@ -44,10 +46,10 @@ await runTool({
       throw new UsageError(`Invalid format: ${format} (use json or text)`);
     }
     checkSocketNeedsTarget(flags);
-    const { socket, target } = await resolveTarget(flags, new Registry());
-    const health = await paneHealth(socket, target);
-    if (format === "json") printJson(health);
-    else console.log(describe(health, target, socket.path));
+    const { server, target } = await new Context().locate(flags, { touch: true });
+    const health = await server.health(target);
+    if (format === "json") printJson(healthJson(health));
+    else console.log(describe(health, target, server.socket.path));
     return HEALTH_EXIT_CODES[health.status];
   },
 });
@@ -61,7 +63,7 @@ function describe(health: PaneHealth, target: string, socket: string | undefined
     case "zombie":
       return `Pane ${target} is a zombie (pane exists but process ${health.pid} exited)`;
     case "missing":
-      return health.session_exists
+      return health.sessionExists
         ? `Pane does not exist (target: ${target})`
         : `Session does not exist (target: ${target})`;
     case "server_not_running":

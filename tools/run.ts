@@ -16,9 +16,9 @@ import {
   UnsafePathError,
   UsageError,
 } from "../lib/errors.ts";
-import { Registry } from "../lib/registry.ts";
+import { Context } from "../lib/context.ts";
 import { runCommand } from "../lib/run.ts";
-import { checkSocketNeedsTarget, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { checkSocketNeedsTarget, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE = `Usage: run.sh [-s NAME | -t TARGET [-S SOCKET]] -c COMMAND [-T SECONDS] [--json] [-h]
        run.sh [-s NAME | -t TARGET [-S SOCKET]] [-T SECONDS] [--json] -- COMMAND...
@@ -84,13 +84,11 @@ await runTool({
       message: "timeout must be a positive number of seconds",
     });
 
-    const { socket, target, entry } = await resolveTarget(flags, new Registry());
-    const outcome = await runCommand({
-      socket,
-      target,
+    const { server, target, entry } = await new Context().locate(flags, { touch: true });
+    const outcome = await runCommand(server, target, {
       command,
       type: typeof entry?.type === "string" ? entry.type : undefined,
-      timeoutMs: timeout * 1000,
+      waitMs: timeout * 1000,
     });
     if (outcome.kind === "pane_gone") {
       console.error(`Error: Pane ${target} is gone (${outcome.reason})`);
@@ -114,8 +112,6 @@ await runTool({
           `Timed out after ${timeout}s: the command is still running in pane ${target}`,
         );
         return 124;
-      case "cancelled":
-        return 130;
     }
   },
 });

@@ -9,17 +9,18 @@
  */
 import { parseNumber, runTool } from "../lib/cli.ts";
 import {
+  InvalidPatternError,
   SendFailedError,
   TmuxNotFoundError,
   TmuxToolError,
   UnsafePathError,
   UsageError,
 } from "../lib/errors.ts";
-import { HEALTH_EXIT_CODES } from "../lib/health.ts";
-import { Registry } from "../lib/registry.ts";
+import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
+import { Context } from "../lib/context.ts";
+import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
-import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
-import { compilePattern } from "../lib/wait.ts";
+import { lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
@@ -79,7 +80,10 @@ await runTool({
     [SendFailedError, 1],
     [TmuxToolError, 1],
   ],
-  formatError: (error) => error instanceof UsageError ? error.message : undefined,
+  formatError: (error) =>
+    error instanceof UsageError && !(error instanceof InvalidPatternError)
+      ? error.message
+      : undefined,
   async main(flags) {
     const progress = flags.verbose
       ? (message: string) => console.error(`[safe-send] ${message}`)
@@ -112,15 +116,15 @@ await runTool({
     const pattern = flags.wait ?? "";
     const matcher = pattern === "" ? undefined : compilePattern(pattern);
 
-    const { socket, target } = await resolveTarget({ ...flags, socketName }, new Registry());
+    const { server, target } = await new Context().locate({ ...flags, socketName }, {
+      touch: true,
+    });
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
-    const outcome = await safeSend({
-      socket,
-      target,
+    const outcome = await safeSend(server, target, {
       text: command,
       mode: flags.multiline ? "paste" : flags.literal ? "literal" : "keys",
       matcher,
-      timeoutMs: timeout * 1000,
+      waitMs: timeout * 1000,
       attempts,
       backoffMs: interval * 1000,
       intervalMs: interval * 1000,
@@ -145,8 +149,6 @@ await runTool({
       case "pane_gone":
         console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
         return 3;
-      case "cancelled":
-        return 130;
     }
   },
 });

@@ -6,11 +6,11 @@
  * @module
  */
 import { parseNumber, runTool } from "../lib/cli.ts";
-import { TmuxNotFoundError, UsageError } from "../lib/errors.ts";
-import { locatePane } from "../lib/panes.ts";
-import { Registry } from "../lib/registry.ts";
-import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
-import { compilePattern, waitForText } from "../lib/wait.ts";
+import { InvalidPatternError, TmuxNotFoundError, UsageError } from "../lib/errors.ts";
+import { Context } from "../lib/context.ts";
+import { compilePattern } from "../lib/lines.ts";
+import { lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { waitForText } from "../lib/wait.ts";
 
 const USAGE =
   `Usage: wait-for-text.sh [-s NAME | -t TARGET [-S SOCKET]] -p PATTERN [-F] [-T SECONDS] [-i SECONDS] [-l LINES] [-h]
@@ -51,7 +51,10 @@ await runTool({
   },
   usageExit: 1,
   exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
-  formatError: (error) => error instanceof UsageError ? error.message : undefined,
+  formatError: (error) =>
+    error instanceof UsageError && !(error instanceof InvalidPatternError)
+      ? error.message
+      : undefined,
   async main(flags) {
     const pattern = flags.pattern ?? "";
     const missingTarget = flags.target === "" ||
@@ -70,13 +73,10 @@ await runTool({
     });
     const matcher = compilePattern(pattern, { fixed: flags.fixed });
 
-    const { socket, target } = await resolveTarget(flags, new Registry());
-    const pane = await locatePane(socket, target);
-    const outcome = await waitForText({
-      socket,
-      pane: pane.paneId,
+    const { pane, located: { target } } = await new Context().pane(flags, { touch: true });
+    const outcome = await waitForText(pane, {
       matcher,
-      timeoutMs: timeout * 1000,
+      waitMs: timeout * 1000,
       intervalMs: interval * 1000,
       history: lines,
       label: `pane ${target}`,
@@ -92,8 +92,6 @@ await runTool({
       case "pane_gone":
         console.error(`Error: Stopped waiting for pattern: ${pattern} (${outcome.reason})`);
         return 1;
-      case "cancelled":
-        return 130;
     }
   },
 });

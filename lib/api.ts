@@ -1,0 +1,703 @@
+/**
+ * The library's operations by target: each one turns its options into a
+ * pane through a {@link Context}, applies the uniform semantics (a
+ * `timeoutMs` deadline, a `waitMs` budget, an `AbortSignal`, validated
+ * option values) and calls one core method. The module doc of `mod.ts`
+ * states the semantics; the MCP server and `mod.ts` share these functions.
+ *
+ * @module
+ */
+import type { CaptureOptions } from "./capture.ts";
+import { Context, type Located } from "./context.ts";
+import { InvalidDurationError } from "./errors.ts";
+import { filterSessions, socketDescription, socketFiles } from "./find.ts";
+import type { PaneHealth } from "./health.ts";
+import {
+  type CreatedSession,
+  createSession as createTmuxSession,
+  type KillOutcome,
+  killSession as killTmuxSession,
+  type SessionKind,
+} from "./lifecycle.ts";
+import { compilePattern, type LineMatcher, type PatternOptions } from "./lines.ts";
+import { SEND_MODES, type SendMode } from "./pane.ts";
+import { targetSession } from "./panes.ts";
+import { runCommand, type RunOutcome } from "./run.ts";
+import { safeSend, type SafeSendOutcome } from "./safe_send.ts";
+import type { ServerSession } from "./server.ts";
+import {
+  type CleanupResult,
+  cleanupSessions as cleanupRegistry,
+  sessionStates,
+  type SessionSummary,
+  summarizeSession,
+} from "./sessions.ts";
+import { parseDuration, withDeadline } from "./time.ts";
+import { nowEpochSeconds } from "./env.ts";
+import type { TargetSpec } from "./target.ts";
+import type { Socket } from "./tmux.ts";
+import { atLeast, oneOf } from "./validate.ts";
+import { waitForText as waitForLine, type WaitOutcome } from "./wait.ts";
+import { type PaneWatch, watchPane as watch } from "./watch.ts";
+
+/** The bounds every operation takes. */
+export interface OperationOptions {
+  /**
+   * A deadline on the whole operation, in milliseconds: past it, the call
+   * rejects with an `OperationTimeoutError`.
+   */
+  timeoutMs?: number;
+  /** Aborts the operation: the call rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** The environment, registry and servers to use (default: a new `Context()`). */
+  context?: Context;
+}
+
+/**
+ * Which pane an operation acts on: `target` with `socket` (a path) or
+ * `socketName` as given; else `session`, a registered name; else `target`
+ * on tmux's default socket; with none of them, the registry's only session.
+ */
+export interface TargetOptions extends OperationOptions, TargetSpec {
+  /** Update the registered session's `last_active` (default false: look-ups never write). */
+  touch?: boolean;
+}
+
+/** A pattern: a POSIX extended regex (as `grep -E`), a fixed string with `fixed`, or a RegExp. */
+export type Pattern = string | RegExp;
+
+/** A line matcher for a pattern. */
+function matcherOf(pattern: Pattern, options: PatternOptions = {}): LineMatcher {
+  if (pattern instanceof RegExp) {
+    const regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
+    return (line) => regex.test(line);
+  }
+  return compilePattern(pattern, { fixed: options.fixed });
+}
+
+function contextOf(options: OperationOptions): Context {
+  return options.context ?? new Context();
+}
+
+function locate(options: TargetOptions): Promise<Located> {
+  return contextOf(options).locate(options, { touch: options.touch });
+}
+
+/** Options of {@link createSession}. */
+export interface CreateSessionOptions extends OperationOptions {
+  /** Session name; also its registry key. */
+  name: string;
+  /** `shell` (bash, default), `python` (python3 REPL) or `gdb`. */
+  kind?: SessionKind;
+  /** Socket path; the toolkit's default socket when omitted. */
+  socket?: string;
+  /** Window name (default `shell`). */
+  window?: string;
+  /** Register the session (default true). */
+  register?: boolean;
+  /** Kill the session when the returned handle is disposed (`await using`). */
+  killOnDispose?: boolean;
+}
+
+/**
+ * Creates a detached tmux session running a shell, a Python REPL or gdb,
+ * registers it, and returns its handle.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession } from "@claude-tmux/tools";
+ *
+ * await using sh = await createSession({ name: "doc-create", killOnDispose: true });
+ * assert.equal(sh.target, "doc-create:0.0");
+ * ```
+ * @throws {SessionExistsError} the name is registered or the session exists.
+ * @throws {UsageError} a name tmux would not keep, or an unknown `kind`.
+ */
+export async function createSession(options: CreateSessionOptions): Promise<Session> {
+  oneOf("kind", options.kind, ["shell", "python", "gdb"]);
+  const context = contextOf(options);
+  const created = await withDeadline(
+    "createSession",
+    options,
+    (signal) => createTmuxSession(context, options, { signal }),
+  );
+  return new Session(context, created, { killOnDispose: options.killOnDispose });
+}
+
+/**
+ * A handle on a session that exists already (by name, target, or the only one).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, openSession } from "@claude-tmux/tools";
+ *
+ * await using _made = await createSession({ name: "doc-open", killOnDispose: true });
+ * const same = await openSession({ session: "doc-open" });
+ * assert.equal((await same.health()).status, "healthy");
+ * ```
+ * @throws {SessionNotFoundError} an unknown name.
+ */
+export async function openSession(
+  options: TargetOptions & { killOnDispose?: boolean } = {},
+): Promise<Session> {
+  const context = contextOf(options);
+  const located = await withDeadline(
+    "openSession",
+    options,
+    () => context.locate(options, { touch: options.touch }),
+  );
+  const entryType = located.entry?.type;
+  return new Session(context, {
+    name: located.name ?? targetSession(located.target),
+    socket: located.server.socket.path,
+    socketName: located.server.socket.name,
+    target: located.target,
+    type: typeof entryType === "string" ? entryType : undefined,
+    registered: located.name !== undefined,
+  }, { killOnDispose: options.killOnDispose });
+}
+
+/** What a {@link Session} handle knows of its session. */
+export interface SessionInfo {
+  /** Registry name (or tmux session name). */
+  name: string;
+  /** Socket path (undefined: tmux's default socket or `socketName`). */
+  socket?: string;
+  /** Socket name (`-L`). */
+  socketName?: string;
+  /** tmux target of its pane. */
+  target: string;
+  /**
+   * The registry's type (`shell`, `python-repl`, `debugger`, ...); undefined
+   * for a session that is not registered, whose pane then tells what runs.
+   */
+  type?: string;
+  /** Whether it is registered. */
+  registered: boolean;
+}
+
+/**
+ * A session handle: every operation of the library bound to one pane. With
+ * `killOnDispose`, `await using` kills the session (and deregisters it) when
+ * the handle goes out of scope.
+ */
+export class Session implements AsyncDisposable {
+  /** Registry name (or tmux session name). */
+  readonly name: string;
+  /** Socket path. */
+  readonly socket?: string;
+  /** Socket name (`-L`). */
+  readonly socketName?: string;
+  /** tmux target of the session's pane. */
+  readonly target: string;
+  /** The registry's type; undefined when not registered. */
+  readonly type?: string;
+  /** Whether the session is registered. */
+  readonly registered: boolean;
+  readonly #context: Context;
+  readonly #killOnDispose: boolean;
+
+  /**
+   * Wraps a session; use {@link createSession} or {@link openSession}.
+   *
+   * @param context Where the session lives.
+   * @param info The session.
+   * @param options Whether disposing kills it.
+   */
+  constructor(
+    context: Context,
+    info: SessionInfo | CreatedSession,
+    options: { killOnDispose?: boolean } = {},
+  ) {
+    this.name = info.name;
+    this.socket = info.socket;
+    this.socketName = "socketName" in info ? info.socketName : undefined;
+    this.target = info.target;
+    this.type = info.type;
+    this.registered = info.registered;
+    this.#context = context;
+    this.#killOnDispose = options.killOnDispose ?? false;
+  }
+
+  #where(): TargetOptions {
+    return {
+      target: this.target,
+      socket: this.socket,
+      socketName: this.socket ? undefined : this.socketName,
+      context: this.#context,
+    };
+  }
+
+  /** The pane's health. See {@link paneHealth}. */
+  health(options: OperationOptions = {}): Promise<PaneHealth> {
+    return paneHealth({ ...options, ...this.#where() });
+  }
+
+  /** Sends text safely, optionally waiting for a pattern after it. See {@link send}. */
+  send(
+    text: string,
+    options: Omit<SendOptions, "text" | keyof TargetOptions> & OperationOptions = {},
+  ): Promise<SafeSendOutcome> {
+    return send({ ...options, ...this.#where(), text });
+  }
+
+  /** Presses keys by name (`C-c`, `Enter`, ...). See {@link sendKeys}. */
+  sendKeys(keys: string[], options: OperationOptions = {}): Promise<void> {
+    return sendKeys({ ...options, ...this.#where(), keys });
+  }
+
+  /** Waits for a line matching `pattern`. See {@link waitForText}. */
+  waitFor(
+    pattern: Pattern,
+    options: Omit<WaitForTextOptions, "pattern" | keyof TargetOptions> & OperationOptions = {},
+  ): Promise<WaitOutcome> {
+    return waitForText({ ...options, ...this.#where(), pattern });
+  }
+
+  /** The pane's text. See {@link capture}. */
+  capture(options: CaptureOptions & OperationOptions = {}): Promise<string[]> {
+    return capture({ ...options, ...this.#where() });
+  }
+
+  /** Runs a command and returns its output and exit status. See {@link run}. */
+  run(
+    command: string,
+    options: Omit<RunCommandOptions, "command" | keyof TargetOptions> & OperationOptions = {},
+  ): Promise<RunOutcome> {
+    return run({ type: this.type, ...options, ...this.#where(), command });
+  }
+
+  /** Starts watching the pane's output. See {@link watchPane}. */
+  watch(options: OperationOptions = {}): Promise<PaneWatch> {
+    return watchPane({ ...options, ...this.#where() });
+  }
+
+  /** Kills the session and removes its registry entry. See {@link killSession}. */
+  kill(options: OperationOptions = {}): Promise<KillOutcome> {
+    return killSession({ ...options, ...this.#where(), name: this.name });
+  }
+
+  /** Kills the session if the handle was made with `killOnDispose`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#killOnDispose) await this.kill();
+  }
+}
+
+/**
+ * Every registered session with its status, in name order; one tmux call
+ * per socket.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, listSessions } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-list", killOnDispose: true });
+ * const sessions = await listSessions();
+ * assert.deepEqual(sessions.map((s) => [s.name, s.status]), [["doc-list", "alive"]]);
+ * ```
+ * @throws {RegistryInvalidError} the registry can't be used.
+ */
+export async function listSessions(options: OperationOptions = {}): Promise<SessionSummary[]> {
+  const context = contextOf(options);
+  return await withDeadline("listSessions", options, async (signal) => {
+    const data = await context.registry.read();
+    signal?.throwIfAborted();
+    const states = await sessionStates(data, (path) => context.server({ path }), { signal });
+    return states.map(summarizeSession);
+  });
+}
+
+/**
+ * A pane's health: `healthy`, `dead`, `missing`, `zombie` or `server_not_running`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, paneHealth } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-health", killOnDispose: true });
+ * assert.equal((await paneHealth({ session: "doc-health" })).status, "healthy");
+ * ```
+ * @throws {SessionNotFoundError} an unknown name.
+ */
+export async function paneHealth(options: TargetOptions = {}): Promise<PaneHealth> {
+  return await withDeadline("paneHealth", options, async (signal) => {
+    const { server, target } = await locate(options);
+    return await server.health(target, { signal });
+  });
+}
+
+/** Options of {@link sendKeys}. */
+export interface SendKeysOptions extends TargetOptions {
+  /** tmux key names or text (`C-c`, `Enter`, `Escape`, `ls`). No Enter is added. */
+  keys: string[];
+}
+
+/**
+ * Presses tmux keys as they are (no Enter added).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { capture, createSession, sendKeys, waitForText } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-keys", killOnDispose: true });
+ * await sendKeys({ session: "doc-keys", keys: ["echo typed", "Enter"] });
+ * const seen = await waitForText({ session: "doc-keys", pattern: "^typed$", waitMs: 10_000 });
+ * assert.equal(seen.kind, "matched");
+ * ```
+ * @throws {PaneNotFoundError} the pane does not exist.
+ */
+export async function sendKeys(options: SendKeysOptions): Promise<void> {
+  await withDeadline("sendKeys", options, async (signal) => {
+    const { server, target } = await locate(options);
+    const pane = await server.pane(target, { signal });
+    await pane.sendKeys(options.keys, { signal });
+  });
+}
+
+/** Options of {@link send}. */
+export interface SendOptions extends TargetOptions, PatternOptions {
+  /** The text. */
+  text: string;
+  /** `keys` (default: key names work, then Enter), `literal` (no Enter) or `paste` (a block). */
+  mode?: SendMode;
+  /** Wait for a line matching this in the output after the send. */
+  waitFor?: Pattern;
+  /** How long to wait for `waitFor`, in milliseconds (default 30000): then `timed_out`. */
+  waitMs?: number;
+  /** Send attempts per tmux call (default 3). */
+  attempts?: number;
+  /** First retry delay in ms, doubled each time (default 500). */
+  backoffMs?: number;
+}
+
+/**
+ * Sends text to a healthy pane (after a health check, with retries) and,
+ * with `waitFor`, waits up to `waitMs` for a matching line in the output
+ * that appears after the send.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, send } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-send", killOnDispose: true });
+ * const outcome = await send({ session: "doc-send", text: "echo ready", waitFor: "^ready$" });
+ * assert.deepEqual([outcome.kind, "line" in outcome && outcome.line], ["matched", "ready"]);
+ * ```
+ * @throws {SendFailedError} a send failed on every attempt.
+ * @throws {UsageError} an unknown `mode`.
+ */
+export async function send(options: SendOptions): Promise<SafeSendOutcome> {
+  const mode = oneOf("mode", options.mode, SEND_MODES);
+  atLeast("waitMs", options.waitMs);
+  atLeast("attempts", options.attempts, 1);
+  return await withDeadline("send", options, async (signal) => {
+    const { server, target } = await locate(options);
+    return await safeSend(server, target, {
+      text: options.text,
+      mode,
+      matcher: options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options),
+      waitMs: options.waitMs,
+      attempts: options.attempts,
+      backoffMs: options.backoffMs,
+      signal,
+    });
+  });
+}
+
+/** Options of {@link waitForText}. */
+export interface WaitForTextOptions extends TargetOptions, PatternOptions {
+  /** What to look for, line by line. */
+  pattern: Pattern;
+  /** How long to wait, in milliseconds (default 15000): then the outcome is `timed_out`. */
+  waitMs?: number;
+  /** Lines of history above the screen to search (default 1000). */
+  lines?: number;
+}
+
+/**
+ * Waits until a line of the pane (the last `lines` lines plus the screen,
+ * wrapped lines joined) matches, reacting to output as it arrives. A wait
+ * that runs out of `waitMs` or whose pane goes away is an outcome
+ * (`timed_out`, `pane_gone`), not an exception.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, waitForText } from "@claude-tmux/tools";
+ *
+ * await using _py = await createSession({ name: "doc-wait", kind: "python", killOnDispose: true });
+ * const outcome = await waitForText({ session: "doc-wait", pattern: "^>>>", waitMs: 10_000 });
+ * assert.equal(outcome.kind, "matched");
+ * ```
+ * @throws {PaneNotFoundError} the pane does not exist when the wait starts.
+ */
+export async function waitForText(options: WaitForTextOptions): Promise<WaitOutcome> {
+  atLeast("waitMs", options.waitMs);
+  atLeast("lines", options.lines);
+  const matcher = matcherOf(options.pattern, options);
+  return await withDeadline("waitForText", options, async (signal) => {
+    const { server, target } = await locate(options);
+    const pane = await server.pane(target, { signal });
+    return await waitForLine(pane, {
+      matcher,
+      waitMs: options.waitMs ?? 15_000,
+      history: options.lines,
+      signal,
+      label: `pane ${target}`,
+    });
+  });
+}
+
+/**
+ * The pane's text as lines: the visible screen by default, or with
+ * `history` lines above it (`"all"`: the whole history); `join` joins
+ * wrapped lines; `escapes` keeps colours. Trailing blank lines are dropped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { capture, createSession, run } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-capture", killOnDispose: true });
+ * await run({ session: "doc-capture", command: "echo captured-$((6*7))" });
+ * const lines = await capture({ session: "doc-capture", history: 100, join: true });
+ * assert.ok(lines.includes("captured-42"));
+ * ```
+ * @throws {PaneNotFoundError} the pane does not exist.
+ */
+export async function capture(options: TargetOptions & CaptureOptions = {}): Promise<string[]> {
+  return await withDeadline("capture", options, async (signal) => {
+    const { server, target } = await locate(options);
+    const pane = await server.pane(target, { signal });
+    return await pane.capture({
+      trimTrailingBlank: true,
+      history: options.history,
+      start: options.start,
+      end: options.end,
+      join: options.join,
+      escapes: options.escapes,
+      last: options.last,
+    }, { signal });
+  });
+}
+
+/** Options of {@link run}. */
+export interface RunCommandOptions extends TargetOptions {
+  /** A shell command line, Python code, or a gdb command. */
+  command: string;
+  /**
+   * The session type (`shell`, `python-repl`, `debugger`): a hint of what
+   * runs in the pane; read from the registry, else from the pane, when omitted.
+   */
+  type?: string;
+  /** How long to wait for the command, in milliseconds (default 30000): then `timed_out`. */
+  waitMs?: number;
+}
+
+/**
+ * Runs one command and returns what it printed and how it ended. In a shell:
+ * exactly the command's output and its exit status. In a Python REPL or gdb:
+ * what appeared before the prompt came back (exit code 1 after a traceback).
+ * After `waitMs` (default 30 s) the outcome is `timed_out` with the output
+ * so far, and the command keeps running.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, run } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-run", killOnDispose: true });
+ * const result = await run({ session: "doc-run", command: "echo a; echo b; (exit 7)" });
+ * assert.deepEqual([result.output, result.exitCode], ["a\nb", 7]);
+ * ```
+ * @throws {PaneNotFoundError} the pane does not exist.
+ */
+export async function run(options: RunCommandOptions): Promise<RunOutcome> {
+  atLeast("waitMs", options.waitMs);
+  return await withDeadline("run", options, async (signal) => {
+    const { server, target, entry } = await locate(options);
+    const entryType = entry?.type;
+    return await runCommand(server, target, {
+      command: options.command,
+      type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
+      waitMs: options.waitMs,
+      signal,
+    });
+  });
+}
+
+/**
+ * Kills a session and removes its registry entry (only the entry on that
+ * socket). Each step is tried whatever the other did; the outcome says which
+ * happened.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, killSession } from "@claude-tmux/tools";
+ *
+ * await createSession({ name: "doc-kill" });
+ * const outcome = await killSession({ session: "doc-kill" });
+ * assert.deepEqual([outcome.killed, outcome.deregistered], [true, true]);
+ * ```
+ * @throws {SessionNotFoundError} an unknown name.
+ */
+export async function killSession(
+  options: TargetOptions & { name?: string },
+): Promise<KillOutcome> {
+  const context = contextOf(options);
+  return await withDeadline("killSession", options, async (signal) => {
+    const located = await context.locate(options);
+    const session = targetSession(located.target);
+    return await killTmuxSession(context.registry, {
+      name: options.name ?? located.name ?? session,
+      session,
+      server: located.server,
+    }, { signal });
+  });
+}
+
+/** Options of {@link cleanupSessions}. */
+export interface CleanupOptions extends OperationOptions {
+  /** Remove every entry. */
+  all?: boolean;
+  /** Also remove entries created longer ago than this (`30s`, `30m`, `2h`, `1d`). */
+  olderThan?: string;
+  /** Only report what would be removed. */
+  dryRun?: boolean;
+}
+
+/**
+ * Removes registry entries (never tmux sessions): those whose pane is not
+ * healthy, those older than `olderThan`, or all of them. Deciding and
+ * removing happen under one lock.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cleanupSessions, createSession } from "@claude-tmux/tools";
+ *
+ * const gone = await createSession({ name: "doc-gone" });
+ * await gone.sendKeys(["exit", "Enter"]); // its shell ends; the entry stays
+ * while ((await gone.health()).status === "healthy") await new Promise((r) => setTimeout(r, 20));
+ * const preview = await cleanupSessions({ dryRun: true });
+ * assert.deepEqual(preview.items, [{ name: "doc-gone", reason: "dead/missing/zombie" }]);
+ * const done = await cleanupSessions();
+ * assert.deepEqual(done.items.map((item) => item.name), ["doc-gone"]);
+ * ```
+ * @throws {InvalidDurationError} `olderThan` is not like `30m`.
+ */
+export async function cleanupSessions(options: CleanupOptions = {}): Promise<CleanupResult> {
+  const olderThan = options.olderThan ?? "0s";
+  const seconds = parseDuration(olderThan);
+  if (seconds === undefined) throw new InvalidDurationError(olderThan);
+  const context = contextOf(options);
+  return await withDeadline(
+    "cleanupSessions",
+    options,
+    (signal) =>
+      cleanupRegistry(context.registry, (path) => context.server({ path }), {
+        all: options.all ?? false,
+        olderThanSeconds: seconds,
+        olderThanLabel: olderThan,
+        nowEpoch: nowEpochSeconds(context.env),
+      }, { dryRun: options.dryRun, signal }),
+  );
+}
+
+/** Options of {@link findSessions}. */
+export interface FindSessionsOptions extends OperationOptions {
+  /** A socket path (`-S`). */
+  socket?: string;
+  /** A socket name (`-L`). */
+  socketName?: string;
+  /** Every socket in the toolkit's socket directory. */
+  all?: boolean;
+  /** Keep sessions whose line contains this, ignoring case. */
+  query?: string;
+}
+
+/** The sessions of one tmux server. */
+export interface ServerSessions {
+  /** The server's socket. */
+  socket: Socket;
+  /** `default socket`, `socket name 'N'` or `socket path 'P'`. */
+  label: string;
+  /** Whether a server answered there. */
+  running: boolean;
+  /** Its sessions (registered or not), filtered by `query`. */
+  sessions: ServerSession[];
+}
+
+/**
+ * Lists tmux sessions, registered or not, on one socket (default: tmux's
+ * default socket) or on every socket in the context's socket directory (`all`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, findSessions } from "@claude-tmux/tools";
+ *
+ * await using s = await createSession({ name: "doc-find", killOnDispose: true });
+ * const [server] = await findSessions({ socket: s.socket, query: "doc-" });
+ * assert.deepEqual(server.sessions.map((x) => x.name), ["doc-find"]);
+ * ```
+ * @throws {TmuxToolError} `all` with no socket directory or no sockets in it.
+ */
+export async function findSessions(options: FindSessionsOptions = {}): Promise<ServerSessions[]> {
+  const context = contextOf(options);
+  return await withDeadline("findSessions", options, async (signal) => {
+    const sockets: Socket[] = options.all
+      ? (await socketFiles(context.paths.socketDir)).map((path) => ({ path }))
+      : [
+        options.socket
+          ? { path: options.socket }
+          : options.socketName
+          ? { name: options.socketName }
+          : {},
+      ];
+    return await Promise.all(sockets.map(async (socket) => {
+      const sessions = await context.server(socket).sessions({ signal });
+      return {
+        socket,
+        label: socketDescription(socket),
+        running: sessions !== null,
+        sessions: filterSessions(sessions ?? [], options.query ?? ""),
+      };
+    }));
+  });
+}
+
+/**
+ * Starts watching a pane's output: resolves once attached (a read-only
+ * control-mode client), so nothing written after that is missed. Iterate
+ * the result with `for await`; it ends when the session goes away, `signal`
+ * aborts, or it is disposed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, sendKeys, watchPane } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-watch", killOnDispose: true });
+ * await using watch = await watchPane({ session: "doc-watch" });
+ * await sendKeys({ session: "doc-watch", keys: ["echo hi-$((1+1))", "Enter"] });
+ * let seen = "";
+ * for await (const chunk of watch) if ((seen += chunk).includes("hi-2")) break;
+ * assert.ok(seen.includes("hi-2"));
+ * ```
+ * @throws {PaneNotFoundError} the pane does not exist.
+ */
+export async function watchPane(options: TargetOptions = {}): Promise<PaneWatch> {
+  return await withDeadline("watchPane", options, async (signal) => {
+    const { server, target } = await locate(options);
+    const pane = await server.pane(target, { signal });
+    return await watch(pane, { signal: options.signal });
+  });
+}
