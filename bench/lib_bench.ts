@@ -29,7 +29,7 @@ const name = (i: number) => `s${String(i).padStart(4, "0")}`;
 const panesOutput = Array.from(
   { length: SESSIONS },
   (_, i) =>
-    [name(i + 1), "0", "shell", "1", "0", "1", `%${i}`, "0", String(Deno.pid), "1"].join(
+    [name(i + 1), "0", "shell", "1", "0", "1", `%${i}`, "0", String(Deno.pid), "1", "0"].join(
       FIELD_SEP,
     ),
 )

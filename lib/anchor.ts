@@ -43,20 +43,26 @@ export function outputAfterSend(captured: readonly string[], sent = ""): string[
 }
 
 /**
- * Finds the anchor row in each capture. The anchor is absolute (history
- * size + cursor row), so scrolling does not move it. When the history
- * shrinks (clear-history, a clear with `\e[3J`, trimming at history-limit),
- * rows can no longer be counted; the anchor is then found by content: the
- * last line that shows the typed text (its first line) is the typed line,
- * and if no line shows it, the screen was cleared after the send and all of
- * the pane's text is new.
+ * Finds the anchor row in each capture of the pane's grid. The anchor is
+ * absolute (history size + cursor row), so scrolling does not move it. When
+ * the history shrinks (clear-history, a clear with `\e[3J`) or is full
+ * (tmux then drops its oldest lines, and the row count no longer tells), the
+ * anchor is found by content: the last line that shows the typed text (its
+ * first line) is the typed line. If no line shows it, either the screen was
+ * cleared after the send (all of the pane's text is new) or, with a full
+ * history, the typed line and maybe some output were dropped: {@link lost}
+ * then says so. Waits that can tap the pane's byte stream (`tap.ts`) do not
+ * need this.
  */
 export class AnchoredView {
+  /** Whether output after the send may be gone (a full history dropped the typed line). */
+  lost = false;
   #row: number;
   #historySize: number;
   #guess: number;
   #typed: string;
   #byEcho = false;
+  #full = false;
 
   /** A view from `after`; `onLost` is told when rows can no longer be counted. */
   constructor(after: AfterSend, private readonly onLost: () => void = () => {}) {
@@ -80,10 +86,13 @@ export class AnchoredView {
   fromAnchor(snap: PaneSnapshot, lastTry: boolean): string[] | null {
     if (this.#byEcho) {
       const at = snap.lines.findLastIndex((line) => line.trimEnd().endsWith(this.#typed));
+      if (at === -1 && this.#full) this.lost = true;
       return at === -1 ? ["", ...snap.lines] : snap.lines.slice(at);
     }
     const historySize = snap.state.historySize;
-    if (historySize < this.#historySize) {
+    const full = snap.state.historyLimit > 0 && historySize >= snap.state.historyLimit;
+    if (historySize < this.#historySize || full) {
+      this.#full ||= full;
       this.onLost();
       if (this.#typed !== "") {
         this.#byEcho = true;
@@ -91,6 +100,7 @@ export class AnchoredView {
       }
       // Nothing to look for: take the vanished lines as the oldest ones,
       // which can put the anchor late, never early.
+      if (full) this.lost = true;
       this.#row = Math.max(0, this.#row - (this.#historySize - historySize));
       this.#historySize = historySize;
     }

@@ -498,12 +498,20 @@ export interface RunCommandOptions extends TargetOptions {
   type?: string;
   /** How long to wait for the command, in milliseconds (default 30000): then `timed_out`. */
   waitMs?: number;
+  /**
+   * Return at most this many lines: the first and the last ones, with one
+   * line between them saying how many were left out and which private file
+   * holds the whole output (`outputFile`).
+   */
+  maxLines?: number;
 }
 
 /**
  * Runs one command and returns what it printed and how it ended. In a shell:
  * exactly the command's output and its exit status. In a Python REPL or gdb:
  * what appeared before the prompt came back (exit code 1 after a traceback).
+ * Every line comes back, however much the command prints (the pane's output
+ * is tapped for the run); `maxLines` bounds what is returned.
  * After `waitMs` (default 30 s) the outcome is `timed_out` with the output
  * so far, and the command keeps running.
  *
@@ -520,13 +528,17 @@ export interface RunCommandOptions extends TargetOptions {
  */
 export async function run(options: RunCommandOptions): Promise<RunOutcome> {
   atLeast("waitMs", options.waitMs);
+  atLeast("maxLines", options.maxLines, 1);
+  const context = contextOf(options);
   return await withDeadline("run", options, async (signal) => {
-    const { server, target, entry } = await locate(options);
+    const { server, target, entry } = await context.locate(options, { touch: options.touch });
     const entryType = entry?.type;
     return await runCommand(server, target, {
       command: options.command,
       type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
       waitMs: options.waitMs,
+      maxLines: options.maxLines,
+      socketDir: context.paths.socketDir,
       signal,
     });
   });

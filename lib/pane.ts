@@ -32,6 +32,8 @@ export interface PaneState {
   dead: boolean;
   /** Lines of history above the screen. */
   historySize: number;
+  /** The most lines of history the pane keeps (tmux drops the oldest beyond it). */
+  historyLimit: number;
   /** The cursor's screen row. */
   cursorY: number;
   /** The name of the pane's session. */
@@ -70,7 +72,13 @@ interface RetryOptions extends PaneSendOptions {
   retryTimeouts?: boolean;
 }
 
-const STATE_FIELDS = ["pane_dead", "history_size", "cursor_y", "session_name"] as const;
+const STATE_FIELDS = [
+  "pane_dead",
+  "history_size",
+  "history_limit",
+  "cursor_y",
+  "session_name",
+] as const;
 
 /** A pane, known by its id on its server. */
 export class Pane {
@@ -101,7 +109,12 @@ export class Pane {
    * @throws {TmuxCommandError} the pane no longer exists.
    */
   async state(options: CallOptions = {}): Promise<PaneState> {
-    return parseState((await this.server.run(this.#stateArgs(), options)).replace(/\n$/, ""));
+    const line = (await this.server.run(this.#stateArgs(), options)).replace(/\n$/, "");
+    // For a pane that is gone, tmux 3.3 expands the format with no pane and exits 0.
+    if (line.split(FIELD_SEP)[2] === "") {
+      throw new TmuxCommandError("display-message", `can't find pane: ${this.id}`, 1);
+    }
+    return parseState(line);
   }
 
   /**
@@ -211,15 +224,19 @@ export class Pane {
    * the same call as the anchor (no Enter, no blank line added). A call that
    * tmux refused is retried like {@link Pane.send}; one that timed out is
    * not (it may have been carried out, and text must never arrive twice).
+   * `before` holds tmux commands to run first, in the same call.
    *
    * @throws {SendFailedError} the call failed.
    */
   async sendAnchored(
     text: string,
     mode: SendMode | "line",
-    options: PaneSendOptions = {},
+    options: PaneSendOptions & { before?: string[] } = {},
   ): Promise<Anchor> {
+    // `before`: commands that must run first in the same call (opening a tap).
+    const first = options.before?.length ? [...options.before, ";"] : [];
     const anchorArgs = [
+      ...first,
       "display-message",
       "-p",
       "-t",
@@ -325,10 +342,11 @@ export function withBlankLine(text: string): string {
 }
 
 function parseState(line: string): PaneState {
-  const [dead, history, cursor, ...session] = line.split(FIELD_SEP);
+  const [dead, history, limit, cursor, ...session] = line.split(FIELD_SEP);
   return {
     dead: dead === "1",
     historySize: Number(history) || 0,
+    historyLimit: Number(limit) || 0,
     cursorY: Number(cursor) || 0,
     session: session.join(FIELD_SEP),
   };

@@ -29,6 +29,8 @@ export interface PaneInfo {
   panePid: number | null;
   /** The tmux server's process id (parent of every pane process). */
   serverPid: number;
+  /** Whether the pane's output is being piped (`pipe-pane`). */
+  panePipe: boolean;
 }
 
 /** The `-F` fields of {@link PaneInfo}, in the order {@link parsePanes} reads them. */
@@ -43,6 +45,7 @@ export const PANE_FIELDS = [
   "pane_dead",
   "pane_pid",
   "pid",
+  "pane_pipe",
 ] as const;
 
 /** Parses `list-panes -F` output made with this module's template. */
@@ -58,6 +61,7 @@ export function parsePanes(stdout: string): PaneInfo[] {
     paneDead: row[7] === "1",
     panePid: /^\d+$/.test(row[8]) && row[8] !== "0" ? Number(row[8]) : null,
     serverPid: Number(row[9]),
+    panePipe: row[10] === "1",
   }));
 }
 

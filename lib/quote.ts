@@ -48,3 +48,19 @@ export function formatTemplate(fields: readonly string[]): string {
 export function parseRows(stdout: string): string[][] {
   return stdout.split("\n").filter((line) => line !== "").map((line) => line.split(FIELD_SEP));
 }
+
+/**
+ * `text` as one POSIX shell word (single-quoted). Only for the one shell
+ * command tmux runs on our behalf: the `pipe-pane` command that copies a
+ * pane's output to a private file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shellWord } from "./quote.ts";
+ * assert.equal(shellWord("it's"), `'it'\\''s'`);
+ * ```
+ */
+export function shellWord(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}

@@ -21,9 +21,13 @@
 import { AnchoredView, outputAfterSend } from "./anchor.ts";
 import type { CaptureOptions } from "./capture.ts";
 import { PaneNotFoundError, ServerNotRunningError, UsageError } from "./errors.ts";
+import { boundOutput } from "./output.ts";
 import { type Anchor, type Pane, type PaneSnapshot, withBlankLine } from "./pane.ts";
+import { type OscEvent, TerminalLines } from "./render.ts";
 import type { Server } from "./server.ts";
+import { PaneTap } from "./tap.ts";
 import { type Probe, waitUntil } from "./until.ts";
+import { atLeast } from "./validate.ts";
 
 /** How a command is run: in a POSIX shell, fish, a Python REPL or gdb. */
 export type RunMode = "shell" | "fish" | "python" | "debugger";
@@ -41,6 +45,16 @@ export interface RunOptions {
   waitMs?: number;
   /** Stops waiting (the run rejects with the signal's reason); the command keeps running. */
   signal?: AbortSignal;
+  /**
+   * The toolkit's socket folder: the run taps the pane's output into its
+   * private space, so no line is lost whatever the pane's history keeps.
+   */
+  socketDir?: string;
+  /**
+   * Return at most this many lines (the first and last ones, with a line
+   * between saying how many were left out and which file holds them all).
+   */
+  maxLines?: number;
 }
 
 /** What a run returns: its output, exit status, whether it timed out, and how long it took. */
@@ -56,6 +70,19 @@ export interface RunResult {
   timedOut: boolean;
   /** Milliseconds from the send to the end of the wait. */
   durationMs: number;
+  /** This run's id (also the name of its output file). */
+  runId: string;
+  /**
+   * Output lines may be gone: the pane could not be tapped and its history,
+   * being full, dropped lines after the send. `output` is then not all of it.
+   */
+  outputLost: boolean;
+  /** Lines were left out of `output` because of `maxLines`. */
+  truncated: boolean;
+  /** How many lines the command's whole output has. */
+  linesTotal: number;
+  /** The private file holding the whole output, when `truncated`. */
+  outputFile?: string;
 }
 
 /** How a run ended. Every outcome carries a {@link RunResult}. */
@@ -97,16 +124,26 @@ export function runMode(type?: string, program?: string): RunMode | undefined {
   return undefined;
 }
 
-/** What to type, how to recognise the end, and how to read the result. */
+/** What a run has seen since the send. */
+interface Seen {
+  /** The rows after the send, the first (the echo of the first typed line) left out. */
+  rows: readonly string[];
+  /** The rendered byte stream, when the pane was tapped. */
+  stream?: TerminalLines;
+  /** The stream's OSC sequences, in order. */
+  markers: readonly OscEvent[];
+}
+
+/** What to type, and how to read the output and the end from what was seen. */
 interface Plan {
   /** The text typed into the pane. */
   text: string;
   /** Paste `text` as a block (it then needs no Enter) instead of typing it and pressing Enter. */
   paste: boolean;
-  /** Whether the rows seen so far show the end of the run. */
-  done: (rows: readonly string[]) => boolean;
-  /** Output and exit status from the rows; `exitCode` is absent before the end. */
-  read: (rows: readonly string[]) => { output: string[]; exitCode?: number };
+  /** Output so far; `exitCode` is set once the run has ended. */
+  read: (seen: Seen) => { output: string[]; exitCode?: number };
+  /** Whether `read` needs `rows` (a stream plan reads the stream itself). */
+  rows: boolean;
 }
 
 /** A random id for a run's marker. */
@@ -140,11 +177,71 @@ export function shellLine(command: string, id: string, fish = false): string {
   return `${trimmed}${joiner}${marker}`;
 }
 
-function shellPlan(command: string, fish: boolean): Plan {
+/** The OSC sequence (invisible on screen) that marks a run's start or end in the byte stream. */
+const OSC_MARK = "7777;ctmux";
+
+/**
+ * The line typed in a tapped shell for `command` and its marker `id`: an
+ * invisible start mark, the command (grouped as in {@link shellLine}), and
+ * an invisible end mark carrying the exit status. The marks are OSC
+ * sequences: tmux shows nothing for them, the byte stream has them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { streamShellLine } from "./run.ts";
+ * assert.equal(
+ *   streamShellLine("make", "ab12"),
+ *   `printf '\\033]7777;ctmux;ab12;start\\007'; make; printf '\\033]7777;ctmux;ab12;%s\\007' "$?"`,
+ * );
+ * ```
+ */
+export function streamShellLine(command: string, id: string, fish = false): string {
+  const mark = (what: string) => `printf '\\033]${OSC_MARK};${id};${what}\\007'`;
+  const status = fish ? " $status" : ' "$?"';
+  const trimmed = command.trimEnd();
+  const start = mark("start");
+  const end = `${mark("%s")}${status}`;
+  if (/[\n#]/.test(trimmed) || trimmed.endsWith("\\")) {
+    return fish ? `${start}; begin\n${trimmed}\nend; ${end}` : `${start}; { ${trimmed}\n}; ${end}`;
+  }
+  const joiner = /(^|[^&])&$/.test(trimmed) || trimmed.endsWith(";") ? " " : "; ";
+  return `${start}; ${trimmed}${joiner}${end}`;
+}
+
+/** A shell run read from the pane's byte stream: the output is what lies between the marks. */
+function streamShellPlan(command: string, fish: boolean): Plan {
+  const id = markerId();
+  const text = streamShellLine(command, id, fish);
+  const startMark = `${OSC_MARK};${id};start`;
+  const endMark = new RegExp(`^${OSC_MARK};${id};(\\d+)$`);
+  // With xtrace on, the shell traces the end mark's printf before running it.
+  const trace = new RegExp(`^\\++ printf '\\\\033\\]${OSC_MARK};${id};%s\\\\007'`);
+  const read = ({ stream, markers }: Seen) => {
+    const start = markers.find((m) => m.text === startMark);
+    if (!stream || !start) return { output: [] };
+    const end = markers.find((m) => endMark.test(m.text));
+    const lines = stream.lines;
+    const upTo = end ?? { line: lines.length, partial: stream.partial };
+    const output = start.line === upTo.line ? [upTo.partial.slice(start.partial.length)] : [
+      lines[start.line].slice(start.partial.length),
+      ...lines.slice(start.line + 1, upTo.line),
+      upTo.partial,
+    ];
+    if (output.at(-1) === "") output.pop(); // the command's output ended with a line break
+    if (!end) return { output };
+    if (trace.test(output.at(-1) ?? "")) output.pop();
+    return { output, exitCode: Number(endMark.exec(end.text)![1]) };
+  };
+  return { text, paste: text.includes("\n"), read, rows: false };
+}
+
+/** A shell run read from the pane's grid (no tap): a visible marker line ends it. */
+function gridShellPlan(command: string, fish: boolean): Plan {
   const id = markerId();
   const marker = new RegExp(`__ctmux_${id}_(\\d+)__`);
   const echo = `__ctmux_${id}_%s__`;
-  const read = (rows: readonly string[]) => {
+  const read = ({ rows }: Seen) => {
     const end = rows.findIndex((row) => marker.test(row));
     const stop = end === -1 ? rows.length : end;
     // Rows up to the last echo of the typed text are input (continuation
@@ -163,12 +260,7 @@ function shellPlan(command: string, fish: boolean): Plan {
     return { output, exitCode: Number(found[1]) };
   };
   const text = shellLine(command, id, fish);
-  return {
-    text,
-    paste: text.includes("\n"),
-    done: (rows) => rows.some((r) => marker.test(r)),
-    read,
-  };
+  return { text, paste: text.includes("\n"), read, rows: true };
 }
 
 /** Python code that is a block (several lines or a compound statement): it needs a blank line. */
@@ -216,7 +308,7 @@ function replPlan(command: string, mode: "python" | "debugger"): Plan {
   };
   const done = (rows: readonly string[]) =>
     rows.at(-1) === prompt && afterInput(rows.slice(0, -1)).echoed === further.length;
-  const read = (rows: readonly string[]) => {
+  const read = ({ rows }: Seen) => {
     const complete = done(rows);
     const { rest } = afterInput(complete ? rows.slice(0, -1) : rows);
     // Bare prompts are the echo of blank lines (the one that ends a block).
@@ -228,17 +320,19 @@ function replPlan(command: string, mode: "python" | "debugger"): Plan {
   return {
     text: block ? withBlankLine(command) : lines.length > 1 ? `${lines.join("\n")}\n` : lines[0],
     paste: block || lines.length > 1,
-    done,
     read,
+    rows: true,
   };
 }
 
-/** The plan for `command` in `mode`. */
-function planFor(mode: RunMode, command: string): Plan {
+/** The plan for `command` in `mode`, read from the byte stream when `tapped`, else the grid. */
+function planFor(mode: RunMode, command: string, tapped: boolean): Plan {
   switch (mode) {
     case "shell":
     case "fish":
-      return shellPlan(command, mode === "fish");
+      return tapped
+        ? streamShellPlan(command, mode === "fish")
+        : gridShellPlan(command, mode === "fish");
     case "python":
     case "debugger":
       return replPlan(command, mode);
@@ -278,10 +372,9 @@ async function paneMode(
   );
 }
 
-/** Looks for the end of a run in the output rows after the send. */
-class RunProbe implements Probe<readonly string[]> {
-  /** The rows of the last look. */
-  rows: readonly string[] = [];
+/** Looks for the end of a run in the pane's grid: the rows below the anchor. */
+class GridProbe implements Probe<true> {
+  readonly seen: Seen = { rows: [], markers: [] };
   readonly #view: AnchoredView;
   readonly #typed: string;
 
@@ -291,6 +384,11 @@ class RunProbe implements Probe<readonly string[]> {
     this.#view = new AnchoredView({ anchor, sent: this.#typed });
   }
 
+  /** Whether output after the send may be gone from the grid. */
+  get lost(): boolean {
+    return this.#view.lost;
+  }
+
   capture(): CaptureOptions {
     return this.#view.capture();
   }
@@ -298,8 +396,37 @@ class RunProbe implements Probe<readonly string[]> {
   test(snapshot: PaneSnapshot, lastTry: boolean) {
     const rows = this.#view.fromAnchor(snapshot, lastTry);
     if (rows === null) return "recapture" as const;
-    this.rows = outputAfterSend(rows, this.#typed);
-    return this.plan.done(this.rows) ? { done: this.rows } : undefined;
+    this.seen.rows = outputAfterSend(rows, this.#typed);
+    return this.plan.read(this.seen).exitCode === undefined ? undefined : { done: true as const };
+  }
+}
+
+/** Looks for the end of a run in the pane's byte stream, read from its tap. */
+class StreamProbe implements Probe<true> {
+  readonly seen: Seen & { stream: TerminalLines; markers: OscEvent[] };
+  readonly #typed: string;
+  #quiet = 0;
+
+  constructor(private readonly tap: PaneTap, private readonly plan: Plan) {
+    const markers: OscEvent[] = [];
+    this.seen = { rows: [], stream: new TerminalLines((m) => markers.push(m)), markers };
+    this.#typed = plan.text.split("\n")[0];
+  }
+
+  capture(): null {
+    return null; // the state is enough: the text comes from the tap
+  }
+
+  test() {
+    const bytes = this.tap.read();
+    if (bytes.length > 0) {
+      this.seen.stream.write(bytes);
+      if (this.plan.rows) this.seen.rows = outputAfterSend(this.seen.stream.all(), this.#typed);
+      this.#quiet = 0;
+    } else this.#quiet++;
+    if (this.plan.read(this.seen).exitCode !== undefined) return { done: true as const };
+    // The file can trail tmux's notice of the output: look twice more before sleeping on events.
+    return this.#quiet < 2 ? "soon" as const : undefined;
   }
 }
 
@@ -309,6 +436,11 @@ class RunProbe implements Probe<readonly string[]> {
  * Python REPL or gdb, what appeared before the prompt came back (exit status
  * 1 after a Python traceback, else 0). When `waitMs` runs out the command is
  * left running and the output so far is returned.
+ *
+ * With `socketDir`, the pane's output is tapped for the run (`tap.ts`), so
+ * every line comes back whatever the pane's history keeps; without it, or
+ * when the pane already pipes its output elsewhere, the output is read from
+ * the pane's grid and `outputLost` says when the history dropped some of it.
  *
  * @example
  * ```ts ignore
@@ -329,64 +461,82 @@ export async function runCommand(
   const { signal } = options;
   signal?.throwIfAborted();
   if (options.command.trim() === "") throw new UsageError("command is required");
+  atLeast("maxLines", options.maxLines, 1);
   const { health, pane } = await server.inspect(target, { signal });
   if (!health.serverRunning) throw new ServerNotRunningError(server.label);
   if (!pane) throw new PaneNotFoundError(target, health.sessionExists);
+  const runId = markerId();
   if (health.status !== "healthy") {
     const reason = health.status === "dead" ? "the pane is dead" : "its process has exited";
     return {
       kind: "pane_gone",
       reason,
-      output: "",
-      exitCode: null,
-      timedOut: false,
-      durationMs: 0,
+      ...emptyResult(runId),
     };
   }
-  const plan = planFor(await paneMode(pane, target, options.type, signal), options.command);
+  const mode = await paneMode(pane, target, options.type, signal);
+  await using tap = options.socketDir === undefined
+    ? null
+    : await PaneTap.create(pane, options.socketDir);
+  const plan = planFor(mode, options.command, tap !== null);
+  const before = tap ? tap.startArgs() : [];
 
   const started = performance.now();
   let anchor: Anchor;
   if (plan.paste) {
-    anchor = await pane.sendAnchored(plan.text, "paste", { signal, attempts: 1 });
+    anchor = await pane.sendAnchored(plan.text, "paste", { signal, attempts: 1, before });
     if (!plan.text.endsWith("\n")) await pane.send("", "keys", { signal, attempts: 1 });
   } else {
-    anchor = await pane.sendAnchored(plan.text, "line", { signal, attempts: 1 });
+    anchor = await pane.sendAnchored(plan.text, "line", { signal, attempts: 1, before });
   }
 
-  const probe = new RunProbe(anchor, plan);
+  const probe = tap ? new StreamProbe(tap, plan) : new GridProbe(anchor, plan);
   const outcome = await waitUntil(pane, probe, {
     waitMs: options.waitMs ?? 30_000,
     label: "the pane",
     signal,
   });
   const durationMs = Math.round(performance.now() - started);
-  const output = plan.read(probe.rows);
+  const read = plan.read(probe.seen);
+  const bounded = await boundOutput(read.output, options.maxLines, {
+    socketDir: options.socketDir ?? "",
+    session: pane.session,
+    runId,
+  });
+  const result = {
+    output: bounded.lines.join("\n"),
+    durationMs,
+    runId,
+    outputLost: probe instanceof GridProbe && probe.lost,
+    truncated: bounded.truncated,
+    linesTotal: bounded.linesTotal,
+    outputFile: bounded.outputFile,
+  };
   switch (outcome.kind) {
     case "done":
-      return {
-        kind: "completed",
-        output: output.output.join("\n"),
-        exitCode: output.exitCode ?? 0,
-        timedOut: false,
-        durationMs,
-      };
+      return { kind: "completed", ...result, exitCode: read.exitCode ?? 0, timedOut: false };
     case "timed_out":
-      return {
-        kind: "timed_out",
-        output: output.output.join("\n"),
-        exitCode: null,
-        timedOut: true,
-        durationMs,
-      };
+      return { kind: "timed_out", ...result, exitCode: null, timedOut: true };
     case "pane_gone":
       return {
         kind: "pane_gone",
         reason: outcome.reason,
-        output: output.output.join("\n"),
+        ...result,
         exitCode: null,
         timedOut: false,
-        durationMs,
       };
   }
+}
+
+function emptyResult(runId: string) {
+  return {
+    output: "",
+    exitCode: null,
+    timedOut: false as const,
+    durationMs: 0,
+    runId,
+    outputLost: false,
+    truncated: false,
+    linesTotal: 0,
+  };
 }

@@ -20,13 +20,15 @@ export type Verdict<T> =
   | { done: T }
   /** Capture again at once (the probe's view moved while capturing). */
   | "recapture"
+  /** Look again shortly, even if the pane reports no change (more is on its way). */
+  | "soon"
   /** Wait for the pane to change. */
   | undefined;
 
 /** Decides, snapshot by snapshot, whether a wait is over. */
 export interface Probe<T> {
-  /** What to capture for the next look. */
-  capture(): CaptureOptions;
+  /** What to capture for the next look; `null`: the pane's state only. */
+  capture(): CaptureOptions | null;
   /**
    * Looks at one snapshot. `lastTry` is true when a `"recapture"` would not
    * be honoured (the probe must then decide on what it has).
@@ -67,7 +69,9 @@ const MIN_INTERVAL_MS = 10;
 /** Looks again at once at most this many times when a probe asks to recapture. */
 const RECAPTURES = 3;
 
-type Look<T> = { snapshot: PaneSnapshot; verdict: { done: T } | undefined } | UntilOutcome<T>;
+type Look<T> =
+  | { snapshot: PaneSnapshot; verdict: { done: T } | "soon" | undefined }
+  | UntilOutcome<T>;
 
 /**
  * Waits until `probe` says done, `waitMs` passes (outcome `timed_out`), or
@@ -105,10 +109,11 @@ export async function waitUntil<T>(
   const look = async (boundMs: number): Promise<Look<T>> => {
     try {
       for (let attempt = 0;; attempt++) {
-        const snapshot = await pane.snapshot(probe.capture(), {
-          timeoutMs: attempt === 0 ? boundMs : Math.max(1, remaining()),
-          signal,
-        });
+        const call = { timeoutMs: attempt === 0 ? boundMs : Math.max(1, remaining()), signal };
+        const capture = probe.capture();
+        const snapshot = capture === null
+          ? { lines: [], state: await pane.state(call) }
+          : await pane.snapshot(capture, call);
         const verdict = probe.test(snapshot, attempt >= RECAPTURES);
         if (verdict !== "recapture") return { snapshot, verdict };
       }
@@ -136,7 +141,7 @@ export async function waitUntil<T>(
       const result = await look(bound);
       if ("kind" in result) return result;
       const { snapshot, verdict } = result;
-      if (verdict !== undefined) return { kind: "done", value: verdict.done };
+      if (verdict !== undefined && verdict !== "soon") return { kind: "done", value: verdict.done };
       if (snapshot.state.dead) return { kind: "pane_gone", reason: `${label} is dead` };
       if (remaining() <= 0) return { kind: "timed_out" };
 
@@ -164,7 +169,9 @@ export async function waitUntil<T>(
         events = false;
       }
 
-      if (client !== null) {
+      if (verdict === "soon") {
+        await sleep(Math.min(MIN_GAP_MS, remaining()), signal);
+      } else if (client !== null) {
         const wake = await client.changed(seen, Math.min(remaining(), HEARTBEAT_MS), signal);
         signal?.throwIfAborted();
         if (wake === "closed") {

@@ -104,7 +104,17 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
     const r = await box.run("run", ["-s", "sh", "--json", "--", "echo", "hi", "there"]);
     equal(r.code, 0);
     const out = json<RunJson>(r);
-    assertEquals(Object.keys(out), ["output", "exit_code", "timed_out", "duration_ms"]);
+    assertEquals(Object.keys(out), [
+      "output",
+      "exit_code",
+      "timed_out",
+      "duration_ms",
+      "run_id",
+      "truncated",
+      "lines_total",
+      "output_file",
+      "output_lost",
+    ]);
     equal(out.output, "hi there");
     equal(out.exit_code, 0);
     equal(out.timed_out, false);

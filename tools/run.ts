@@ -32,19 +32,28 @@ Options:
   -S, --socket PATH     tmux socket path (with -t; default: tmux's default socket)
   -c, --command TEXT    the command (or give it after --)
   -T, --timeout SECS    seconds to wait for the command (default 30; decimals ok)
-      --json            print {"output", "exit_code", "timed_out", "duration_ms"}
+      --max-lines N     print at most N lines: the first and last ones, and between
+                        them one line saying how many were left out and which
+                        private file holds the whole output
+      --json            print {"output", "exit_code", "timed_out", "duration_ms",
+                        "run_id", "truncated", "lines_total", "output_file",
+                        "output_lost"}
   -h, --help            show this help
 
 In a shell (a "shell" session, or a pane running bash, sh, zsh, ...) stdout
-is exactly what the command printed and the exit status is the command's.
+is exactly what the command printed, every line of it however long (the
+pane's output is tapped for the run), and the exit status is the command's.
 In a Python REPL or gdb, stdout is what appeared before the prompt came
 back; the exit status is 1 when Python printed a traceback, else 0. Output
-is the pane's text: wrapped lines joined, colours dropped. With no target,
+is the text as a terminal shows it: \r progress redrawn, tabs kept, colours
+dropped. With no target,
 the registry's only session is used.
 
 Exit codes: the command's exit status; 124 timed out (the output so far is
 printed and the command keeps running in the pane); 3 pane or server gone;
-4 invalid arguments, unknown name or auto-detect failure.
+4 invalid arguments, unknown name or auto-detect failure; 5 output incomplete
+(the pane pipes its output elsewhere, so it could not be tapped, and its
+full history dropped lines of the run).
 
 Examples:
   run.sh -s my-shell -c 'make test'
@@ -58,6 +67,7 @@ await runTool({
     ...TARGET_FLAGS,
     command: { type: "string", short: "c" },
     timeout: { type: "string", short: "T" },
+    "max-lines": { type: "string" },
     json: { type: "boolean" },
   },
   rest: true,
@@ -83,12 +93,22 @@ await runTool({
     const timeout = parseNumber(flags.timeout ?? "30", {
       message: "timeout must be a positive number of seconds",
     });
+    const maxLines = flags["max-lines"] === undefined
+      ? undefined
+      : parseNumber(flags["max-lines"], {
+        integer: true,
+        min: 1,
+        message: "max-lines must be a positive integer",
+      });
 
-    const { server, target, entry } = await new Context().locate(flags, { touch: true });
+    const context = new Context();
+    const { server, target, entry } = await context.locate(flags, { touch: true });
     const outcome = await runCommand(server, target, {
       command,
       type: typeof entry?.type === "string" ? entry.type : undefined,
       waitMs: timeout * 1000,
+      maxLines,
+      socketDir: context.paths.socketDir,
     });
     if (outcome.kind === "pane_gone") {
       console.error(`Error: Pane ${target} is gone (${outcome.reason})`);
@@ -100,9 +120,21 @@ await runTool({
         exit_code: outcome.exitCode,
         timed_out: outcome.timedOut,
         duration_ms: outcome.durationMs,
+        run_id: outcome.runId,
+        truncated: outcome.truncated,
+        lines_total: outcome.linesTotal,
+        output_file: outcome.outputFile ?? null,
+        output_lost: outcome.outputLost,
       });
     } else if (outcome.output !== "") {
       console.log(outcome.output);
+    }
+    if (outcome.outputLost) {
+      console.error(
+        `Error: Output incomplete: pane ${target} pipes its output elsewhere and its full ` +
+          "history dropped lines of this run",
+      );
+      return 5;
     }
     switch (outcome.kind) {
       case "completed":

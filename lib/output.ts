@@ -1,0 +1,73 @@
+/**
+ * A run's output kept whole: when a caller bounds the output it gets back
+ * (`maxLines`), the first and last lines are kept with one line between them
+ * that says how many were left out and where the whole output is: a private
+ * file (0600) under the toolkit's folder in the socket folder, one folder per
+ * tmux session, removed with the session by kill-session and cleanup-sessions.
+ *
+ * @module
+ */
+import { join } from "./path.ts";
+import { ensurePrivateDir } from "./safety.ts";
+import { privateDir } from "./tap.ts";
+
+/** Output as returned: maybe cut, with the whole of it in a file when cut. */
+export interface BoundedOutput {
+  /** The lines returned (with the note line in the middle when cut). */
+  lines: string[];
+  /** Whether lines were left out. */
+  truncated: boolean;
+  /** How many lines the whole output has. */
+  linesTotal: number;
+  /** The file holding the whole output, when cut. */
+  outputFile?: string;
+}
+
+/** The folder of a tmux session's output files. */
+export function sessionOutputDir(socketDir: string, session: string): string {
+  return join(privateDir(socketDir), "output", encodeURIComponent(session).replaceAll(".", "%2E"));
+}
+
+/**
+ * Keeps at most `maxLines` lines (the first half and the last half) plus one
+ * note line; the whole output goes to a new private file first.
+ */
+export async function boundOutput(
+  lines: string[],
+  maxLines: number | undefined,
+  where: { socketDir: string; session: string; runId: string },
+): Promise<BoundedOutput> {
+  const total = lines.length;
+  if (maxLines === undefined || total <= maxLines) {
+    return { lines, truncated: false, linesTotal: total };
+  }
+  const dir = sessionOutputDir(where.socketDir, where.session);
+  await ensurePrivateDir(privateDir(where.socketDir), "toolkit folder");
+  await ensurePrivateDir(join(privateDir(where.socketDir), "output"), "output folder");
+  await ensurePrivateDir(dir, "output folder");
+  const file = join(dir, `${where.runId}.txt`);
+  await Deno.writeTextFile(file, lines.length ? `${lines.join("\n")}\n` : "", {
+    createNew: true,
+    mode: 0o600,
+  });
+  const head = Math.ceil(maxLines / 2);
+  const tail = maxLines - head;
+  const left = total - head - tail;
+  return {
+    lines: [
+      ...lines.slice(0, head),
+      `[... ${left} lines left out; all ${total} lines are in ${file} ...]`,
+      ...(tail > 0 ? lines.slice(total - tail) : []),
+    ],
+    truncated: true,
+    linesTotal: total,
+    outputFile: file,
+  };
+}
+
+/** Removes a tmux session's output files (nothing when it has none). */
+export async function removeSessionOutput(socketDir: string, session: string): Promise<void> {
+  await Deno.remove(sessionOutputDir(socketDir, session), { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+}
