@@ -69,9 +69,10 @@ export type {
   SessionEntry,
   SessionFields,
   SessionType,
+  UsableEntry,
 } from "./lib/registry.ts";
 export type { CaptureOptions } from "./lib/capture.ts";
-export type { CreatedSession, KillOutcome, SessionKind } from "./lib/lifecycle.ts";
+export type { CreatedSession, KillOutcome, KillStatus, SessionKind } from "./lib/lifecycle.ts";
 export type { FoundSession } from "./lib/find.ts";
 export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { SafeSendOutcome } from "./lib/safe_send.ts";

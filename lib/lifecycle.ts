@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { resolve } from "./path.ts";
+import { dirname, resolve } from "./path.ts";
 import {
   RegistryInvalidError,
   RegistryLockTimeoutError,
+  RegistryWriteError,
   ServerNotRunningError,
   SessionExistsError,
   TmuxCommandError,
@@ -73,8 +74,10 @@ export interface CreatedSession {
  * Checks that tmux will keep `name` as given: not empty, no `.` or `:`
  * (tmux turns them into `_`), no `\` and no control or line-separator
  * characters (tmux escapes them), no leading `$` (a target `=$...` is read
- * as a session id, so the session could never be found by its name) and no
- * trailing `;` (tmux reads it as a command separator). {@link createSession}
+ * as a session id, so the session could never be found by its name), no
+ * leading `=` (tmux reads it as "exact match", so `=x` could never be
+ * targeted or killed by its name) and no trailing `;` (tmux reads it as a
+ * command separator). {@link createSession}
  * also compares the name tmux reports, for characters tmux's width tables
  * reject.
  *
@@ -90,6 +93,8 @@ export function checkSessionName(name: string): void {
     ? "control characters and newlines are not allowed"
     : name.startsWith("$")
     ? "tmux reads a leading '$' as a session id"
+    : name.startsWith("=")
+    ? "tmux reads a leading '=' as an exact-match prefix"
     : name.endsWith(";")
     ? "tmux reads a trailing ';' as a command separator"
     : undefined;
@@ -155,10 +160,13 @@ export async function createSession(
   }
   const [session, windowIndex, paneIndex, panePid] = parseRows(stdout)[0] ?? [];
   if (session === undefined) {
-    // tmux exits 0 when it can't create the socket (say, its directory is missing).
+    // tmux exits 0 when it can't create the socket (say, its folder is missing).
+    const folder = dirname(socket);
     throw new TmuxCommandError(
       "new-session",
-      `no session was created on ${socket} (does its directory exist?)`,
+      await isDirectory(folder)
+        ? `no session was created on ${socket}`
+        : `the socket's folder ${folder} does not exist`,
       0,
     );
   }
@@ -193,6 +201,14 @@ export async function killTmuxSession(
   });
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** `text` as a tmux format that expands to itself: `#` doubled, so `#(cmd)` runs nothing. */
 function formatLiteral(text: string): string {
   return text.replaceAll("#", "##");
@@ -213,8 +229,22 @@ export interface KillTarget {
   socket: string;
 }
 
+/**
+ * What a kill came to: `removed` (killed and deregistered; an entry never
+ * registered counts as deregistered), `killed_not_deregistered` (the
+ * registry could not be updated: `deregisterError` says why),
+ * `deregistered_not_killed` (`killError` says why), or `failed` (neither).
+ */
+export type KillStatus =
+  | "removed"
+  | "killed_not_deregistered"
+  | "deregistered_not_killed"
+  | "failed";
+
 /** What {@link killSession} did. */
 export interface KillOutcome {
+  /** Both steps, in one word. */
+  status: KillStatus;
   /** The tmux session was killed. */
   killed: boolean;
   /** Why it was not. */
@@ -223,8 +253,12 @@ export interface KillOutcome {
   wasRegistered: boolean;
   /** The registry holds no such entry any more (removed, or never there). */
   deregistered: boolean;
-  /** Why the registry could not be updated. */
-  deregisterError?: Error;
+  /** Why the registry could not be updated (unusable, unsafe, locked, or not writable). */
+  deregisterError?:
+    | RegistryInvalidError
+    | RegistryLockTimeoutError
+    | RegistryWriteError
+    | UnsafePathError;
 }
 
 /**
@@ -238,7 +272,12 @@ export async function killSession(
   target: KillTarget,
   call: TmuxCallOptions = {},
 ): Promise<KillOutcome> {
-  const outcome: KillOutcome = { killed: false, wasRegistered: false, deregistered: false };
+  const outcome: KillOutcome = {
+    status: "failed",
+    killed: false,
+    wasRegistered: false,
+    deregistered: false,
+  };
   try {
     await killTmuxSession(target.socket, target.session, call);
     outcome.killed = true;
@@ -253,6 +292,11 @@ export async function killSession(
     if (!isRegistryFailure(error)) throw error;
     outcome.deregisterError = error;
   }
+  outcome.status = outcome.killed
+    ? outcome.deregistered ? "removed" : "killed_not_deregistered"
+    : outcome.deregistered
+    ? "deregistered_not_killed"
+    : "failed";
   return outcome;
 }
 
@@ -275,7 +319,9 @@ function isTmuxFailure(error: unknown): error is Error {
     error instanceof TmuxTimeoutError;
 }
 
-function isRegistryFailure(error: unknown): error is Error {
+function isRegistryFailure(
+  error: unknown,
+): error is RegistryInvalidError | RegistryLockTimeoutError | RegistryWriteError | UnsafePathError {
   return error instanceof RegistryInvalidError || error instanceof RegistryLockTimeoutError ||
-    error instanceof UnsafePathError;
+    error instanceof RegistryWriteError || error instanceof UnsafePathError;
 }

@@ -17,7 +17,13 @@ import {
 } from "../lib/errors.ts";
 import { locatePane } from "../lib/panes.ts";
 import { Registry } from "../lib/registry.ts";
-import { checkSocketNeedsTarget, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import {
+  checkSocketNeedsTarget,
+  explicitTargetMissing,
+  lookupExits,
+  resolveTarget,
+  TARGET_FLAGS,
+} from "../lib/target.ts";
 
 const USAGE =
   `Usage: capture-pane.sh [-s NAME | -t TARGET [-S SOCKET]] [-n LINES] [-a] [-J] [-e] [--json] [-h]
@@ -68,7 +74,7 @@ await runTool({
   formatError: (error) => error instanceof UsageError ? `Error: ${error.message}` : undefined,
   async main(flags) {
     checkSocketNeedsTarget(flags);
-    if (flags.target === "") throw new UsageError("target must not be empty");
+    if (explicitTargetMissing(flags)) throw new UsageError("target must not be empty");
     if (flags.all && flags.lines !== undefined) {
       throw new UsageError("use either -n or -a, not both");
     }

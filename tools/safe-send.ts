@@ -18,7 +18,7 @@ import {
 import { HEALTH_EXIT_CODES } from "../lib/health.ts";
 import { Registry } from "../lib/registry.ts";
 import { safeSend } from "../lib/safe_send.ts";
-import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
 import { compilePattern } from "../lib/wait.ts";
 
 const USAGE =
@@ -91,7 +91,7 @@ await runTool({
     if (flags.literal && flags.multiline) {
       throw new UsageError("Error: --multiline and --literal are mutually exclusive");
     }
-    if (flags.target === "" || (flags.socket ?? socketName) !== undefined && !flags.target) {
+    if (explicitTargetMissing({ ...flags, socketName })) {
       throw new UsageError("target is required");
     }
     const command = flags.command;

@@ -9,7 +9,7 @@ import { parseNumber, runTool } from "../lib/cli.ts";
 import { TmuxNotFoundError, UsageError } from "../lib/errors.ts";
 import { locatePane } from "../lib/panes.ts";
 import { Registry } from "../lib/registry.ts";
-import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
 import { compilePattern, waitForText } from "../lib/wait.ts";
 
 const USAGE =
@@ -54,9 +54,9 @@ await runTool({
   formatError: (error) => error instanceof UsageError ? error.message : undefined,
   async main(flags) {
     const pattern = flags.pattern ?? "";
-    const missingTarget = flags.target === "" ||
-      (flags.socket !== undefined && flags.target === undefined);
-    if (pattern === "" || missingTarget) throw new UsageError("target and pattern are required");
+    if (pattern === "" || explicitTargetMissing(flags)) {
+      throw new UsageError("target and pattern are required");
+    }
     const timeout = parseNumber(flags.timeout ?? "15", {
       integer: true,
       message: "timeout must be an integer number of seconds",
