@@ -399,7 +399,7 @@ Deno.test("names and patterns never reach a shell or a tmux format", async (t) =
   });
 
   await t.step("names tmux could not keep or find are refused before tmux runs", async () => {
-    for (const name of ["$x", "x;"]) {
+    for (const name of ["$x", "=x", "x;"]) {
       const r = await runGuarded(box, "create-session", ["-n", name]);
       assertCleanFailure(r, { code: 1, stderr: /^Error: Invalid session name / }, name);
     }
