@@ -165,21 +165,6 @@ export class RegistryWriteError extends TmuxToolError {
   }
 }
 
-/**
- * Why a filesystem call failed, without Deno's `(os error N)`:
- * `Read-only file system (open /x/.sessions.lock)`.
- */
-export function fsProblem(error: Error): string {
-  const match = /^(.*?) \(os error \d+\)(?:: (\w+) '(.*)')?$/s.exec(error.message);
-  if (!match) return error.message;
-  return match[2] === undefined ? match[1] : `${match[1]} (${match[2]} ${match[3]})`;
-}
-
-/** Whether `error` is an operating-system error of a file call (it has an errno code). */
-export function isFsError(error: unknown): error is Error {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
-}
-
 /** A registry entry a tool can't act on (not an object, or no `socket` or `target`). */
 export class InvalidEntryError extends TmuxToolError {
   /** The error's name. */

@@ -7,7 +7,8 @@
  * @module
  */
 import { dirname, join } from "./path.ts";
-import { fsProblem, isFsError, RegistryLockTimeoutError, RegistryWriteError } from "./errors.ts";
+import { RegistryLockTimeoutError, RegistryWriteError } from "./errors.ts";
+import { fsProblem, isFsError } from "./fs_errors.ts";
 
 /** Options of {@link withLock}. */
 export interface LockOptions {

@@ -10,14 +10,13 @@ import { concatBytes } from "./bytes.ts";
 import { basename, dirname, join, resolve } from "./path.ts";
 import { type Env, lockTimeoutSeconds, type Paths, processEnv, resolvePaths } from "./env.ts";
 import {
-  fsProblem,
-  isFsError,
   RegistryInvalidError,
   RegistryLockTimeoutError,
   RegistryWriteError,
   SessionExistsError,
   TmuxToolError,
 } from "./errors.ts";
+import { fsProblem, isFsError } from "./fs_errors.ts";
 import { withLock } from "./lock.ts";
 import { checkPrivateDir, checkPrivateFile, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
 import { isoTimestamp } from "./time.ts";
@@ -187,7 +186,11 @@ export class Registry {
   readonly #lockTimeout: number;
   readonly #notice: (message: string) => void;
 
-  /** Opens the registry at the environment's (or the given) location. */
+  /**
+   * Opens the registry at the environment's (or the given) location.
+   *
+   * @throws {UsageError} `LOCK_TIMEOUT` is set but is not a number of seconds >= 0.
+   */
   constructor(options: RegistryOptions = {}) {
     const env = options.env ?? (options.paths ? {} : processEnv());
     this.paths = options.paths ?? resolvePaths(env);

@@ -18,7 +18,8 @@ import {
   type GuardedResult,
   runGuarded,
 } from "./fixtures/guarded_run.ts";
-import { Sandbox, testEntry, waitUntil } from "./helpers.ts";
+import { pickToolkitEnv, Sandbox, testEntry, waitUntil } from "./helpers.ts";
+import { killSession, paneHealth, Registry, RegistryWriteError } from "../mod.ts";
 import type { ToolName } from "../lib/permissions.ts";
 
 /** How a world makes the registry unwritable for a tool run. */
@@ -157,4 +158,19 @@ Deno.test("a registry that can't be written: look-ups work, writers fail cleanly
       },
     });
   }
+});
+
+Deno.test("the library: a look-up works, a kill says 'killed, not deregistered'", async () => {
+  await using box = await Sandbox.create();
+  const sock = await world(box);
+  const options = await WORLDS[0].options(box);
+  const registry = new Registry({ env: pickToolkitEnv(box.toolEnv(options.env)) });
+  const before = await Deno.readFile(box.registryFile);
+  equal((await paneHealth({ session: "a", registry })).status, "healthy");
+  const outcome = await killSession({ session: "a", registry });
+  equal(outcome.status, "killed_not_deregistered");
+  ok(outcome.deregisterError instanceof RegistryWriteError, String(outcome.deregisterError));
+  assertMatch(outcome.deregisterError.message, /^Cannot write registry lock .*plain-file/);
+  equal((await box.tmuxRaw(sock, "has-session", "-t", "=a")).code, 1, "a was killed");
+  assertEquals(await Deno.readFile(box.registryFile), before, "the entry is still there");
 });
