@@ -33,17 +33,36 @@ interface Unwritable {
   available: () => Promise<boolean>;
 }
 
-/** `unshare -m` then a read-only bind of `dir` over itself, then exec the tool. */
-function readOnlyPrefix(dir: string): string[] {
-  return [
-    "unshare",
-    "-m",
-    "sh",
-    "-c",
-    'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && shift && exec "$@"',
-    "sh",
-    dir,
-  ];
+/**
+ * Runs `setup` (a shell script given `$1` = `dir`) in a private mount
+ * namespace, then execs the tool there: its mounts end with the tool.
+ */
+function privateMounts(dir: string, setup: string): string[] {
+  return ["unshare", "-m", "sh", "-c", `${setup} && shift && exec "$@"`, "sh", dir];
+}
+
+/** `dir` bind-mounted read-only over itself. */
+const READ_ONLY = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1"';
+
+/** `dir` replaced by a small tmpfs holding a copy of its registry, then filled up. */
+const FULL = 't=$(mktemp) && cp "$1/.sessions.json" "$t" && ' +
+  'mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1" && cp "$t" "$1/.sessions.json" && rm "$t" && ' +
+  '{ dd if=/dev/zero of="$1/filler" bs=4096 2>/dev/null; true; }';
+
+/** Whether `unshare -m` and `mount` work here (root in a container may not have them). */
+async function privateMountsWork(): Promise<boolean> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [program, ...args] = privateMounts(dir, READ_ONLY);
+    const probe = await new Deno.Command(program, {
+      args: [...args, "sh", "-c", 'touch "$0/probe" 2>/dev/null; test ! -e "$0/probe"', dir],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    return probe?.code === 0; // mounted, and even root could not write there
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 const WORLDS: Unwritable[] = [
@@ -60,21 +79,14 @@ const WORLDS: Unwritable[] = [
   {
     label: "registry folder on a read-only mount (EROFS)",
     problem: /^Error: Cannot write registry( lock)? .*Read-only file system/,
-    options: (box) => Promise.resolve({ prefix: readOnlyPrefix(box.socketDir) }),
-    available: async () => {
-      const dir = await Deno.makeTempDir();
-      try {
-        const [program, ...args] = readOnlyPrefix(dir);
-        const probe = await new Deno.Command(program, {
-          args: [...args, "sh", "-c", 'touch "$0/probe" 2>/dev/null; test ! -e "$0/probe"', dir],
-          stdout: "null",
-          stderr: "null",
-        }).output().catch(() => undefined);
-        return probe?.code === 0; // mounted, and even root could not write there
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
-    },
+    options: (box) => Promise.resolve({ prefix: privateMounts(box.socketDir, READ_ONLY) }),
+    available: privateMountsWork,
+  },
+  {
+    label: "registry folder on a full filesystem (ENOSPC)",
+    problem: /^Error: Cannot write registry .*\.sessions\.json: No space left on device/,
+    options: (box) => Promise.resolve({ prefix: privateMounts(box.socketDir, FULL) }),
+    available: privateMountsWork,
   },
 ];
 
