@@ -72,8 +72,7 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
       read.add(dir);
       write.add(dir);
     }
-    // The old registry's folder too: the one-time import refuses a folder others control.
-    if (paths.legacyRegistryFile) read.add(dirname(paths.legacyRegistryFile));
+    if (paths.legacyRegistryFile) read.add(paths.legacyRegistryFile);
   }
   if (access.socketDir) read.add(paths.socketDir);
   if (access.socketDir === "write") write.add(paths.socketDir);

@@ -360,7 +360,8 @@ export class Registry {
     const legacy = this.paths.legacyRegistryFile;
     if (!legacy) return {};
     try {
-      const text = await readRegistryText(legacy, "old registry");
+      await checkLegacyFolder(dirname(legacy));
+      const text = await readRegistryText(legacy, "old registry", false);
       const data = text === undefined ? undefined : parseRegistry(text, legacy);
       return data && Object.keys(data.sessions).length > 0 ? { data } : {};
     } catch (error) {
@@ -421,11 +422,31 @@ function orderEntry(entry: SessionEntry): SessionEntry {
 }
 
 /**
- * Reads a registry file after checking its folder and, on the open file (so
- * what is checked is what is read), its owner and mode; `undefined` when missing.
+ * Refuses an old registry folder that others control, as every other folder
+ * is refused. Where the tool's scoped permissions grant the old file but not
+ * its folder (lib/permissions.ts), only the file itself can be checked.
+ *
+ * @throws {UnsafePathError} the folder belongs to someone else or is group/other-writable.
  */
-async function readRegistryText(file: string, role = "registry"): Promise<string | undefined> {
-  if (!(await checkPrivateDir(dirname(file), `${role} directory`))) return undefined;
+async function checkLegacyFolder(dir: string): Promise<void> {
+  try {
+    await checkPrivateDir(dir, "old registry directory");
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+  }
+}
+
+/**
+ * Reads a registry file after checking its folder (unless `checkDir` is
+ * false) and, on the open file (so what is checked is what is read), its
+ * owner and mode; `undefined` when missing.
+ */
+async function readRegistryText(
+  file: string,
+  role = "registry",
+  checkDir = true,
+): Promise<string | undefined> {
+  if (checkDir && !(await checkPrivateDir(dirname(file), `${role} directory`))) return undefined;
   // A symlink someone else planted is refused before it is followed.
   if (!(await checkPrivateFile(file, role))) return undefined;
   let handle: Deno.FsFile;

@@ -15,6 +15,8 @@ import {
   sessionNames,
   writeAtomic,
 } from "../lib/registry.ts";
+import { staticPermissionFlags } from "../lib/permissions.ts";
+import { runGuarded } from "./fixtures/guarded_run.ts";
 import { json, pickToolkitEnv, Sandbox } from "./helpers.ts";
 
 const FIXTURE = new URL("./fixtures/registry_op.ts", import.meta.url).pathname;
@@ -486,17 +488,22 @@ Deno.test("the old default registry is imported once into a new XDG registry", a
     });
   }
 
-  await t.step("a tool process says it once too, on stderr, and still works", async () => {
-    await using box = await Sandbox.create({ socketDirEnv: false });
-    await withLegacy(box, legacyText);
-    await Deno.chmod(join(box.env.TMPDIR, "claude-tmux-sockets"), 0o777);
-    const r = await box.run("list-sessions", ["read"], { script: FIXTURE });
-    equal(r.code, 0, r.stderr);
-    assertEquals(json(r), []);
-    assertMatch(r.stderr, /^Old registry .* not imported \(not tried again\): Refusing .*\n$/);
-    const again = await box.run("list-sessions", ["read"], { script: FIXTURE });
-    assertEquals([again.code, again.stderr], [0, ""]);
-  });
+  await t.step(
+    "a tool process (shebang permissions) says it once, on stderr, and works",
+    async () => {
+      await using box = await Sandbox.create({ socketDirEnv: false });
+      await withLegacy(box, legacyText);
+      await Deno.chmod(join(box.env.TMPDIR, "claude-tmux-sockets"), 0o777);
+      // The shebang's read permission covers the old folder; the scoped one grants only the file.
+      const options = { script: FIXTURE, flags: () => staticPermissionFlags("list-sessions") };
+      const r = await runGuarded(box, "list-sessions", ["read"], options);
+      equal(r.code, 0, r.stderr);
+      assertEquals(json(r), []);
+      assertMatch(r.stderr, /^Old registry .* not imported \(not tried again\): Refusing .*\n$/);
+      const again = await runGuarded(box, "list-sessions", ["read"], options);
+      assertEquals([again.code, again.stderr], [0, ""]);
+    },
+  );
 
   await t.step("never with CLAUDE_TMUX_SOCKET_DIR set", async () => {
     await using box = await Sandbox.create();
