@@ -100,9 +100,10 @@ export interface RegistryOption {
 }
 
 /**
- * Which pane an operation acts on: `session` (a registered name), or
- * `target` with `socket` (a path) or `socketName`; with none of them, the
- * registry's only session.
+ * Which pane an operation acts on, in the bash tools' order: `target` with
+ * `socket` (a path) or `socketName`; else `session` (a registered name; a
+ * lone `target` beside it is ignored); else `target` on tmux's default
+ * socket; with none of them, the registry's only session.
  */
 export interface TargetOptions extends OperationOptions, RegistryOption {
   /** A registered session name. */
