@@ -403,6 +403,26 @@ function goals(cases: CaseResult[]): GoalResult[] {
       });
     }
   }
+  // Ratio goals: a case's median against another case's, from the same interleaved rounds.
+  for (const spec of states.map((s) => s.spec)) {
+    if (!spec.ratioGoal) continue;
+    const { base, max } = spec.ratioGoal;
+    const goal = `${spec.id}: median <= ${max} x ${base}`;
+    const a = cases.find((c) => c.id === spec.id);
+    const b = cases.find((c) => c.id === base);
+    if (a?.status !== "ok" || b?.status !== "ok" || !a.ms || !b.ms) {
+      out.push({ goal, measured: "not both measured in this run", status: "n/a" });
+      continue;
+    }
+    const ratio = a.ms.median / b.ms.median;
+    const [fa, fb] = (spec.ratioGoal.floors ?? []).map((id) => cases.find((c) => c.id === id)?.ms);
+    const floor = fa && fb ? `; tmux alone adds ${round(fa.median - fb.median)} ms` : "";
+    out.push({
+      goal,
+      measured: `${ratio.toFixed(2)}x (${a.ms.median} / ${b.ms.median} ms${floor})`,
+      status: ratio <= max ? "ok" : "miss",
+    });
+  }
   // tmux calls must not grow with sessions.
   const scaling = new Map<string, CaseResult[]>();
   for (const c of cases) {

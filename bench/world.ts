@@ -290,20 +290,26 @@ export class BenchWorld implements AsyncDisposable {
     }
   }
 
-  /** One server holding the live sessions of a world, made by one tmux call; its registry written directly. */
+  /**
+   * One server holding the live sessions of a world, made by a tmux call per
+   * 100 sessions (tmux refuses longer command lines); its registry written directly.
+   */
   async #makeSessionWorld(count: number): Promise<SessionWorld> {
     const socket = this.box.socket(`w${count}.sock`);
-    const args: string[] = [];
+    let args: string[] = [];
     const missing: string[] = [];
     for (let i = 1; i <= count; i++) {
       if (isMissing(i)) {
         missing.push(sessionName(i));
-        continue;
+      } else {
+        if (args.length) args.push(";");
+        args.push(...newSessionArgs(sessionName(i), ["cat"]));
       }
-      if (args.length) args.push(";");
-      args.push(...newSessionArgs(sessionName(i), ["cat"]));
+      if (args.length && (i % 100 === 0 || i === count)) {
+        await this.tmux(socket, ...args);
+        args = [];
+      }
     }
-    await this.tmux(socket, ...args);
     const pids = await panePids(this, socket);
     const created = isoTimestamp(new Date(Date.now() - 2 * 3600_000));
     const active = isoTimestamp(new Date(Date.now() - 3600_000));
