@@ -8,6 +8,7 @@ import {
   TOOL_NAMES,
   type ToolName,
 } from "../lib/permissions.ts";
+import { multiToolPermissionFlags } from "../scripts/build.ts";
 import { SHIM_MARKER } from "../scripts/install-shims.ts";
 import { json, runProgram, Sandbox, type ToolResult, toolScript } from "./helpers.ts";
 
@@ -205,9 +206,13 @@ async function linkedWorld(root: string) {
 }
 
 Deno.test("each tool's shebang carries its own declared permissions", async () => {
-  for (const tool of TOOL_NAMES) {
+  const shebangs: [string, string[]][] = [
+    ...TOOL_NAMES.map((tool): [string, string[]] => [tool, staticPermissionFlags(tool)]),
+    ["ctmux", multiToolPermissionFlags()],
+  ];
+  for (const [tool, flags] of shebangs) {
     const first = (await Deno.readTextFile(toolScript(tool))).split("\n")[0];
-    equal(first, `#!/usr/bin/env -S deno run --quiet ${staticPermissionFlags(tool).join(" ")}`);
+    equal(first, `#!/usr/bin/env -S deno run --quiet ${flags.join(" ")}`);
     const info = await Deno.stat(toolScript(tool));
     equal((info.mode! & 0o111) !== 0, true, `${tool}.ts is executable`);
   }
@@ -302,9 +307,16 @@ Deno.test("the shims and shebang lines work where paths go through symlinks or h
   const dir = join(shimBox.root, "bin");
   const installed = await installShims(dir, "--dist", join(shimBox.root, "dist"));
   equal(installed.code, 0, installed.stderr);
+  const modular = join(shimBox.root, "modular");
+  equal((await installShims(modular, "--modular")).code, 0);
+  // The multi-tool program as a binary: tools/ctmux.ts has the compiled binary's flags.
+  const multi = join(shimBox.root, "multi");
+  equal((await installShims(multi, "--binary", join(ROOT, "tools/ctmux.ts"))).code, 0);
   const forms: [string, (tool: ToolName) => string][] = [
     ["installed shims (bundles)", (tool) => join(dir, `${tool}.sh`)],
+    ["installed --modular shims", (tool) => join(modular, `${tool}.sh`)],
     ["shebang lines (tools/NAME.ts run as programs)", (tool) => toolScript(tool)],
+    ["installed --binary shims running ctmux", (tool) => join(multi, `${tool}.sh`)],
   ];
   for (const world of PATH_WORLDS) {
     for (const [form, program] of forms) {
