@@ -64,8 +64,11 @@ export interface BenchCase {
   scripts?: string;
   /** The `--variant` name that goes with `scripts`. */
   variant?: string;
-  /** Run the tool through its installed shim (`NAME.sh`) instead of `deno run`. */
-  viaShim?: boolean;
+  /**
+   * Run the tool through its installed shim (`NAME.sh`) instead of `deno run`:
+   * one running the bundle (`dist/NAME.js`, the default install) or `tools/NAME.ts`.
+   */
+  viaShim?: "bundled" | "modular";
 }
 
 /** A tool case: `tool(name, args)` with fixed arguments, or a function of the run. */
@@ -133,10 +136,18 @@ export const CASES: BenchCase[] = [
     id: "pane-health -S SOCK -t s0001:0.0",
     goalMs: 30,
   }),
-  tool("pane-health", (c) => ["-S", c.world.world(1).socket, "-t", "s0001:0.0"], {
-    id: "pane-health -S SOCK -t s0001:0.0 (via NAME.sh shim)",
-    viaShim: true,
-  }),
+  // The shims as installed (bundles) against --modular ones, interleaved: start-up A/B.
+  ...(["bundled", "modular"] as const).flatMap((form) => [
+    tool("pane-health", (c) => ["-S", c.world.world(1).socket, "-t", "s0001:0.0"], {
+      id: `pane-health -S SOCK -t s0001:0.0 (via NAME.sh shim, ${form})`,
+      viaShim: form,
+    }),
+    tool("list-sessions", ["--json"], {
+      id: `list-sessions --json @1 (via NAME.sh shim, ${form})`,
+      sessions: 1,
+      viaShim: form,
+    }),
+  ]),
   tool("create-session", (c) => ["-n", `bench-new-${c.seq}`], {
     id: "create-session -n NAME (server up)",
     goalMs: 50,

@@ -220,7 +220,12 @@ async function measure(s: CaseState, seq: number, probe: boolean): Promise<Sampl
     let line: CommandLine | undefined;
     if (spec.floor) line = spec.floor(world);
     else if (spec.viaShim) {
-      line = await world.shimCommand(spec.tool!, spec.args!(ctx), world.worldEnv(spec.sessions));
+      line = await world.shimCommand(
+        spec.tool!,
+        spec.args!(ctx),
+        world.worldEnv(spec.sessions),
+        spec.viaShim,
+      );
       if (!line) return skip(s, "scripts/install-shims.ts (shimText) is not there");
     } else {
       line = world.toolCommand(
