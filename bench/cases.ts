@@ -143,8 +143,7 @@ export const CASES: BenchCase[] = [
       viaShim: form,
     }),
     tool("list-sessions", ["--json"], {
-      id: `list-sessions --json @1 (via NAME.sh shim, ${form})`,
-      sessions: 1,
+      id: `list-sessions --json (via NAME.sh shim, ${form})`,
       viaShim: form,
     }),
   ]),

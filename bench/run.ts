@@ -411,7 +411,9 @@ function goals(cases: CaseResult[]): GoalResult[] {
   // Ratio goals: a case's median against another case's, from the same interleaved rounds.
   for (const spec of states.map((s) => s.spec)) {
     if (!spec.ratioGoal) continue;
-    const { base, max } = spec.ratioGoal;
+    const { max } = spec.ratioGoal;
+    // A variant's case is judged against the same variant's base case.
+    const base = spec.variant ? `${spec.ratioGoal.base} [${spec.variant}]` : spec.ratioGoal.base;
     const goal = `${spec.id}: median <= ${max} x ${base}`;
     const a = cases.find((c) => c.id === spec.id);
     const b = cases.find((c) => c.id === base);

@@ -105,7 +105,7 @@ export function shimText(tool: ToolName, options: ShimOptions = {}): string {
     `case "\${read[*]}${writes ? " ${write[*]}" : ""}" in`,
     "*,*)",
     "  # Deno's --allow-* flags split on commas: the same permissions as a config file's set.",
-    `  json "\${read[@]}"; cfg=${shellQuote(permissionSetHead(tool))}'"read":'"$v"`,
+    `  json "\${read[@]}"; cfg=${shellQuote(`${permissionSetHead(tool)}"read":`)}"$v"`,
     ...(writes ? [`  json "\${write[@]}"; cfg="$cfg"',"write":'"$v"`] : []),
     '  cfg="$cfg}}}"',
     options.modular
