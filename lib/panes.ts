@@ -45,6 +45,9 @@ const FIELDS = [
   "pid",
 ] as const;
 
+/** The `-F` template of every pane listing (the bench's tmux floor asks for the same fields). */
+export const PANE_FORMAT: string = formatTemplate(FIELDS);
+
 /** Parses `list-panes -F` output made with this module's template. */
 export function parsePanes(stdout: string): PaneInfo[] {
   return parseRows(stdout).filter((row) => row.length === FIELDS.length).map((row) => ({
@@ -67,7 +70,7 @@ export async function listPanes(
   options: TmuxCallOptions = {},
 ): Promise<PaneInfo[]> {
   return parsePanes(
-    await tmux(["list-panes", "-a", "-F", formatTemplate(FIELDS)], { ...options, socket }),
+    await tmux(["list-panes", "-a", "-F", PANE_FORMAT], { ...options, socket }),
   );
 }
 
@@ -131,6 +134,39 @@ export function findPane(panes: readonly PaneInfo[], target: string): PaneMatch 
     ? inWindow.find((p) => p.paneId === panePart)
     : inWindow.find((p) => p.paneIndex === Number(panePart));
   return { sessionExists: true, pane };
+}
+
+/** A server's panes by session name and by pane id, for looking up many targets. */
+export interface PaneIndex {
+  /** Each session's panes, in listing order. */
+  bySession: ReadonlyMap<string, readonly PaneInfo[]>;
+  /** Each pane by its `%id`. */
+  byId: ReadonlyMap<string, PaneInfo>;
+}
+
+/** Indexes a pane list once, so each target's look-up is not a scan of every pane. */
+export function indexPanes(panes: readonly PaneInfo[]): PaneIndex {
+  const bySession = new Map<string, PaneInfo[]>();
+  const byId = new Map<string, PaneInfo>();
+  for (const pane of panes) {
+    const list = bySession.get(pane.session);
+    if (list) list.push(pane);
+    else bySession.set(pane.session, [pane]);
+    if (!byId.has(pane.paneId)) byId.set(pane.paneId, pane);
+  }
+  return { bySession, byId };
+}
+
+/**
+ * The only panes of `index` that `target` can match: {@link findPane} over
+ * them gives the same answer as over the whole list.
+ */
+export function panesOfTarget(index: PaneIndex, target: string): readonly PaneInfo[] {
+  if (/^%\d+$/.test(target)) {
+    const pane = index.byId.get(target);
+    return pane ? [pane] : [];
+  }
+  return index.bySession.get(targetSession(target)) ?? [];
 }
 
 /**

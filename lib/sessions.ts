@@ -8,7 +8,7 @@
 import { basename } from "./path.ts";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
-import { listPanesOrNull, type PaneInfo } from "./panes.ts";
+import { indexPanes, listPanesOrNull, type PaneIndex, panesOfTarget } from "./panes.ts";
 import { isUsableEntry, type Registry, type RegistryData, sessionNames } from "./registry.ts";
 import { parseTimestamp } from "./time.ts";
 import type { TmuxCallOptions } from "./tmux.ts";
@@ -99,8 +99,8 @@ function text(entry: unknown, key: string): string | null {
   return typeof value === "string" ? value : null;
 }
 
-/** What one socket's pane list turned out to be. */
-type SocketPanes = readonly PaneInfo[] | null | "unknown";
+/** What one socket's pane list turned out to be (indexed: one look-up per entry, not a scan). */
+type SocketPanes = PaneIndex | null | "unknown";
 
 /**
  * The status of every registered session, in name (code-point) order.
@@ -128,7 +128,9 @@ export async function sessionStates(
     const panes = panesBySocket.get(entry.socket);
     const status: SessionStatus = panes === undefined || panes === "unknown"
       ? "unknown"
-      : STATUS_OF_HEALTH[healthFromPanes(panes, entry.target).status];
+      : STATUS_OF_HEALTH[
+        healthFromPanes(panes && panesOfTarget(panes, entry.target), entry.target).status
+      ];
     return { name, entry, status };
   });
 }
@@ -136,7 +138,8 @@ export async function sessionStates(
 /** One socket's panes; a tmux failure or timeout there leaves its sessions `unknown`. */
 async function socketPanes(socket: string, options: TmuxCallOptions): Promise<SocketPanes> {
   try {
-    return await listPanesOrNull({ path: socket }, options);
+    const panes = await listPanesOrNull({ path: socket }, options);
+    return panes && indexPanes(panes);
   } catch (error) {
     if (error instanceof TmuxNotFoundError || !(error instanceof TmuxToolError)) throw error;
     return "unknown";

@@ -9,7 +9,13 @@ import { USAGE_EXIT } from "./fixtures/exit_codes.ts";
 import { deepEqual as assertEquals, equal, match as assertMatch, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { ENV_VARS } from "../lib/env.ts";
-import { permissionFlags, TOOL_ACCESS, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
+import {
+  permissionFlags,
+  realPathOnTheWay,
+  TOOL_ACCESS,
+  TOOL_NAMES,
+  type ToolName,
+} from "../lib/permissions.ts";
 import { assertCleanFailure, runGuarded } from "./fixtures/guarded_run.ts";
 import { pickToolkitEnv, Sandbox, testEntry, waitUntil } from "./helpers.ts";
 
@@ -33,7 +39,9 @@ Deno.test("declared permissions are scoped: tmux, nine variables, the uid, own f
     }
     const read = value("--allow-read").flatMap((v) => v.slice(1).split(","));
     const write = value("--allow-write").flatMap((v) => v.slice(1).split(","));
-    const own = [box.socketDir, box.registryFile.replace(/\/[^/]*$/, "")];
+    // Where the temp folder is reached through a symlink (macOS), the real paths are its own too.
+    const own = [box.socketDir, box.registryFile.replace(/\/[^/]*$/, ""), box.registryFile]
+      .flatMap((path) => [path, realPathOnTheWay(path)]);
     for (const path of [...read, ...write]) ok(own.includes(path), `${tool}: ${path} is its own`);
     for (const path of write) ok(read.includes(path), `${tool}: writes only where it reads`);
     equal(write.length > 0, access.registry || access.socketDir === "write", `${tool} writes`);
