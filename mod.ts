@@ -117,9 +117,10 @@ export type {
   SessionEntry,
   SessionFields,
   SessionType,
+  UsableEntry,
 } from "./lib/registry.ts";
 export type { CaptureOptions } from "./lib/capture.ts";
-export type { CreatedSession, KillOutcome, SessionKind } from "./lib/lifecycle.ts";
+export type { CreatedSession, KillOutcome, KillStatus, SessionKind } from "./lib/lifecycle.ts";
 export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { PaneInfo } from "./lib/panes.ts";
 export type { SafeSendOutcome } from "./lib/safe_send.ts";
@@ -134,12 +135,14 @@ export type { Env, EnvVar, Paths } from "./lib/env.ts";
 export {
   AmbiguousSessionError,
   InvalidDurationError,
+  InvalidEntryError,
   InvalidPatternError,
   NoSessionsError,
   OperationTimeoutError,
   PaneNotFoundError,
   RegistryInvalidError,
   RegistryLockTimeoutError,
+  RegistryWriteError,
   SendFailedError,
   ServerNotRunningError,
   SessionExistsError,

@@ -12,10 +12,11 @@
  *
  * @module
  */
+import { PANE_FORMAT } from "../lib/panes.ts";
 import type { BenchWorld, CommandLine } from "./world.ts";
 
 /** The session counts of the scaling cases. */
-export const SESSION_COUNTS = [1, 10, 50, 200] as const;
+export const SESSION_COUNTS = [1, 10, 50, 200, 1000] as const;
 
 /** Peak memory goal per tool, MiB. */
 export const MEMORY_GOAL_MIB = 60;
@@ -53,12 +54,21 @@ export interface BenchCase {
   reaction?: { delayMs: number; trigger: (ctx: RunContext) => Promise<void> };
   /** Goal for the median, ms. */
   goalMs?: number;
+  /**
+   * Goal for the median as a multiple of the `base` case's median, measured in
+   * the same run; `floors` names the tmux floors of the two worlds, whose
+   * difference (what tmux alone adds) is shown beside the ratio.
+   */
+  ratioGoal?: { base: string; max: number; floors?: [string, string] };
   /** Where the tool's script is (`--variant`: `{tool}` for its name); `tools/` when undefined. */
   scripts?: string;
   /** The `--variant` name that goes with `scripts`. */
   variant?: string;
-  /** Run the tool through its installed shim (`NAME.sh`) instead of `deno run`. */
-  viaShim?: boolean;
+  /**
+   * Run the tool through its installed shim (`NAME.sh`) instead of `deno run`:
+   * one running the bundle (`dist/NAME.js`, the default install) or `tools/NAME.ts`.
+   */
+  viaShim?: "bundled" | "modular";
 }
 
 /** A tool case: `tool(name, args)` with fixed arguments, or a function of the run. */
@@ -99,11 +109,11 @@ export const CASES: BenchCase[] = [
     "floor: deno + 1 tmux call",
     (w) => w.scriptCommand("one-tmux-call.ts", ["--allow-run=tmux"], [w.world(1).socket]),
   ),
-  // What tmux alone takes to list N sessions' panes (its server formats every pane).
+  // What tmux alone takes to list N sessions' panes with the fields the tools ask for.
   ...SESSION_COUNTS.map((n) =>
     floor(
       `floor: tmux list-panes -a @${n}`,
-      (w) => w.tmuxCommand(["-S", w.world(n).socket, "list-panes", "-a", "-F", "#{pane_id}"]),
+      (w) => w.tmuxCommand(["-S", w.world(n).socket, "list-panes", "-a", "-F", PANE_FORMAT]),
       n,
     )
   ),
@@ -111,6 +121,13 @@ export const CASES: BenchCase[] = [
     tool("list-sessions", ["--json"], {
       sessions: n,
       goalMs: n === 50 ? 40 : n === 200 ? 60 : undefined,
+      ratioGoal: n === 1000
+        ? {
+          base: "list-sessions --json @1",
+          max: 1.5,
+          floors: ["floor: tmux list-panes -a @1000", "floor: tmux list-panes -a @1"],
+        }
+        : undefined,
     })
   ),
   ...SESSION_COUNTS.map((n) => tool("cleanup-sessions", ["--dry-run"], { sessions: n })),
@@ -119,10 +136,17 @@ export const CASES: BenchCase[] = [
     id: "pane-health -S SOCK -t s0001:0.0",
     goalMs: 30,
   }),
-  tool("pane-health", (c) => ["-S", c.world.world(1).socket, "-t", "s0001:0.0"], {
-    id: "pane-health -S SOCK -t s0001:0.0 (via NAME.sh shim)",
-    viaShim: true,
-  }),
+  // The shims as installed (bundles) against --modular ones, interleaved: start-up A/B.
+  ...(["bundled", "modular"] as const).flatMap((form) => [
+    tool("pane-health", (c) => ["-S", c.world.world(1).socket, "-t", "s0001:0.0"], {
+      id: `pane-health -S SOCK -t s0001:0.0 (via NAME.sh shim, ${form})`,
+      viaShim: form,
+    }),
+    tool("list-sessions", ["--json"], {
+      id: `list-sessions --json (via NAME.sh shim, ${form})`,
+      viaShim: form,
+    }),
+  ]),
   tool("create-session", (c) => ["-n", `bench-new-${c.seq}`], {
     id: "create-session -n NAME (server up)",
     goalMs: 50,

@@ -220,7 +220,12 @@ async function measure(s: CaseState, seq: number, probe: boolean): Promise<Sampl
     let line: CommandLine | undefined;
     if (spec.floor) line = spec.floor(world);
     else if (spec.viaShim) {
-      line = await world.shimCommand(spec.tool!, spec.args!(ctx), world.worldEnv(spec.sessions));
+      line = await world.shimCommand(
+        spec.tool!,
+        spec.args!(ctx),
+        world.worldEnv(spec.sessions),
+        spec.viaShim,
+      );
       if (!line) return skip(s, "scripts/install-shims.ts (shimText) is not there");
     } else {
       line = world.toolCommand(
@@ -402,6 +407,28 @@ function goals(cases: CaseResult[]): GoalResult[] {
         status: h.median <= c.goalMs ? "ok" : "miss",
       });
     }
+  }
+  // Ratio goals: a case's median against another case's, from the same interleaved rounds.
+  for (const spec of states.map((s) => s.spec)) {
+    if (!spec.ratioGoal) continue;
+    const { max } = spec.ratioGoal;
+    // A variant's case is judged against the same variant's base case.
+    const base = spec.variant ? `${spec.ratioGoal.base} [${spec.variant}]` : spec.ratioGoal.base;
+    const goal = `${spec.id}: median <= ${max} x ${base}`;
+    const a = cases.find((c) => c.id === spec.id);
+    const b = cases.find((c) => c.id === base);
+    if (a?.status !== "ok" || b?.status !== "ok" || !a.ms || !b.ms) {
+      out.push({ goal, measured: "not both measured in this run", status: "n/a" });
+      continue;
+    }
+    const ratio = a.ms.median / b.ms.median;
+    const [fa, fb] = (spec.ratioGoal.floors ?? []).map((id) => cases.find((c) => c.id === id)?.ms);
+    const floor = fa && fb ? `; tmux alone adds ${round(fa.median - fb.median)} ms` : "";
+    out.push({
+      goal,
+      measured: `${ratio.toFixed(2)}x (${a.ms.median} / ${b.ms.median} ms${floor})`,
+      status: ratio <= max ? "ok" : "miss",
+    });
   }
   // tmux calls must not grow with sessions.
   const scaling = new Map<string, CaseResult[]>();

@@ -10,7 +10,8 @@
  * @module
  */
 import { join } from "node:path";
-import { permissionFlags, TOOL_ACCESS, type ToolName } from "../lib/permissions.ts";
+import { permissionFlags, TOOL_ACCESS, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
+import { bundle } from "../scripts/build.ts";
 import { type RegistryData, serializeRegistry, type SessionEntry } from "../lib/registry.ts";
 import { isoTimestamp } from "../lib/time.ts";
 import { pickToolkitEnv, Sandbox, waitUntil } from "../tests/helpers.ts";
@@ -74,7 +75,7 @@ export class BenchWorld implements AsyncDisposable {
   readonly counterBin: string;
   readonly realTmux: string;
   #disposed = false;
-  readonly #shims = new Set<string>();
+  readonly #made = new Set<string>();
 
   private constructor(readonly box: Sandbox, realTmux: string) {
     this.realTmux = realTmux;
@@ -186,21 +187,30 @@ export class BenchWorld implements AsyncDisposable {
 
   /**
    * The tool through its installed shim (`tools/NAME.sh` as users call it:
-   * bash working out the permission flags, then `exec deno run`). The shim
-   * text comes from scripts/install-shims.ts; undefined when that is missing.
+   * bash working out the permission flags, then `exec deno run`), running
+   * the bundles (built here once, as install-shims does) or, `modular`,
+   * `tools/NAME.ts`. The shim text comes from scripts/install-shims.ts;
+   * undefined when that is missing.
    */
   async shimCommand(
     tool: string,
     args: string[],
     env: Record<string, string> = {},
+    form: "bundled" | "modular" = "bundled",
   ): Promise<CommandLine | undefined> {
-    const path = join(this.root, "shims", `${tool}.sh`);
-    if (!this.#shims.has(tool)) {
-      const text = await shimTextOf(tool);
+    const dir = join(this.root, `shims-${form}`);
+    const path = join(dir, `${tool}.sh`);
+    if (!this.#made.has(path)) {
+      const dist = join(this.root, "dist");
+      if (form === "bundled" && !this.#made.has(dist)) {
+        if (await bundle(dist, TOOL_NAMES, { quiet: true }) !== 0) return undefined;
+        this.#made.add(dist);
+      }
+      const text = await shimTextOf(tool, { dist, modular: form === "modular" });
       if (text === undefined) return undefined;
-      await Deno.mkdir(join(this.root, "shims"), { recursive: true });
+      await Deno.mkdir(dir, { recursive: true });
       await Deno.writeTextFile(path, text, { mode: 0o755 });
-      this.#shims.add(tool);
+      this.#made.add(path);
     }
     return { cmd: path, args, env: this.box.toolEnv(env), cwd: this.root };
   }
@@ -290,20 +300,26 @@ export class BenchWorld implements AsyncDisposable {
     }
   }
 
-  /** One server holding the live sessions of a world, made by one tmux call; its registry written directly. */
+  /**
+   * One server holding the live sessions of a world, made by a tmux call per
+   * 100 sessions (tmux refuses longer command lines); its registry written directly.
+   */
   async #makeSessionWorld(count: number): Promise<SessionWorld> {
     const socket = this.box.socket(`w${count}.sock`);
-    const args: string[] = [];
+    let args: string[] = [];
     const missing: string[] = [];
     for (let i = 1; i <= count; i++) {
       if (isMissing(i)) {
         missing.push(sessionName(i));
-        continue;
+      } else {
+        if (args.length) args.push(";");
+        args.push(...newSessionArgs(sessionName(i), ["cat"]));
       }
-      if (args.length) args.push(";");
-      args.push(...newSessionArgs(sessionName(i), ["cat"]));
+      if (args.length && (i % 100 === 0 || i === count)) {
+        await this.tmux(socket, ...args);
+        args = [];
+      }
     }
-    await this.tmux(socket, ...args);
     const pids = await panePids(this, socket);
     const created = isoTimestamp(new Date(Date.now() - 2 * 3600_000));
     const active = isoTimestamp(new Date(Date.now() - 3600_000));
@@ -338,12 +354,17 @@ export class BenchWorld implements AsyncDisposable {
 }
 
 /** The shim text install-shims writes for `tool`, if that script is there. */
-async function shimTextOf(tool: string): Promise<string | undefined> {
+async function shimTextOf(
+  tool: string,
+  options: { dist: string; modular: boolean },
+): Promise<string | undefined> {
   // Loaded by URL at run time, so the bench type-checks without it.
   const url = new URL("../scripts/install-shims.ts", import.meta.url).href;
   try {
-    const mod = await import(url) as { shimText?: (tool: string) => string };
-    return mod.shimText?.(tool);
+    const mod = await import(url) as {
+      shimText?: (tool: string, options: { dist: string; modular: boolean }) => string;
+    };
+    return mod.shimText?.(tool, options);
   } catch {
     return undefined;
   }

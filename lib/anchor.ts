@@ -90,7 +90,10 @@ export class AnchoredView {
       return at === -1 ? ["", ...snap.lines] : snap.lines.slice(at);
     }
     const historySize = snap.state.historySize;
-    const full = snap.state.historyLimit > 0 && historySize >= snap.state.historyLimit;
+    // tmux drops a tenth of the history at once when it reaches the limit, so a history
+    // at 90% of its limit or more may have been trimmed since the anchor was taken.
+    const full = snap.state.historyLimit > 0 &&
+      historySize >= Math.floor(snap.state.historyLimit * 0.9);
     if (historySize < this.#historySize || full) {
       this.#full ||= full;
       this.onLost();

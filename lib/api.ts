@@ -396,9 +396,11 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const mode = oneOf("mode", options.mode, SEND_MODES);
   atLeast("waitMs", options.waitMs);
   atLeast("attempts", options.attempts, 1);
+  const context = contextOf(options);
   return await withDeadline("send", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await context.locate(options, { touch: options.touch });
     return await safeSend(server, target, {
+      socketDir: context.paths.socketDir,
       text: options.text,
       mode,
       matcher: options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options),
@@ -571,6 +573,7 @@ export async function killSession(
       name: options.name ?? located.name ?? session,
       session,
       server: located.server,
+      socketDir: context.paths.socketDir,
     }, { signal });
   });
 }
@@ -619,7 +622,7 @@ export async function cleanupSessions(options: CleanupOptions = {}): Promise<Cle
         olderThanSeconds: seconds,
         olderThanLabel: olderThan,
         nowEpoch: nowEpochSeconds(context.env),
-      }, { dryRun: options.dryRun, signal }),
+      }, { dryRun: options.dryRun, signal, socketDir: context.paths.socketDir }),
   );
 }
 

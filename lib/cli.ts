@@ -132,9 +132,19 @@ export interface ToolDefinition<S extends FlagSpecs> {
   main: (flags: FlagValues<S>, rest: string[]) => Promise<number>;
 }
 
+let toolArgs: readonly string[] | undefined;
+
+/**
+ * Makes {@link runTool} parse `args` instead of `Deno.args`: for an entry
+ * point that runs one of several tools (tools/ctmux.ts: `ctmux TOOL ARGS...`).
+ */
+export function useToolArgs(args: readonly string[]): void {
+  toolArgs = args;
+}
+
 /** Parses flags, handles help, runs the tool, maps errors to exit codes, and exits. */
 export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Promise<never> {
-  const args = Deno.args;
+  const args = toolArgs ?? Deno.args;
   if (args.length === 0 && tool.noArgsExit !== undefined) {
     console.log(tool.usage);
     Deno.exit(tool.noArgsExit);

@@ -11,7 +11,7 @@ import type { Pane } from "./pane.ts";
 import { Registry } from "./registry.ts";
 import { Server } from "./server.ts";
 import { resolveTarget, type TargetSpec } from "./target.ts";
-import type { SessionEntry } from "./registry.ts";
+import type { UsableEntry } from "./registry.ts";
 import type { CallOptions } from "./server.ts";
 import type { Socket } from "./tmux.ts";
 
@@ -34,7 +34,7 @@ export interface Located {
   /** The registry name, when the target came from the registry. */
   name?: string;
   /** The registry entry, when the target came from the registry. */
-  entry?: SessionEntry;
+  entry?: UsableEntry;
 }
 
 /** Options of {@link Context.locate}. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { UsageError } from "./errors.ts";
 import { dirname, join } from "./path.ts";
 
 /** Every environment variable the toolkit reads. */
@@ -81,12 +82,23 @@ export function resolvePaths(env: Env = processEnv()): Paths {
   };
 }
 
-/** `LOCK_TIMEOUT` in seconds (default 5); a bad value falls back to the default. */
+/**
+ * `LOCK_TIMEOUT` in seconds (default 5 when unset or empty): a decimal
+ * number, 0 or more.
+ *
+ * @throws {UsageError} any other value (`-1`, `abc`): it is never silently replaced.
+ */
 export function lockTimeoutSeconds(env: Env = processEnv()): number {
   const raw = nonEmpty(env.LOCK_TIMEOUT);
   if (raw === undefined) return 5;
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : 5;
+  const text = raw.trim();
+  const n = Number(text);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || !Number.isFinite(n)) {
+    throw new UsageError(
+      `LOCK_TIMEOUT must be a number of seconds, 0 or more (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return n;
 }
 
 /** "Now" in epoch seconds: `NOW_EPOCH` when set (deterministic tests), else the clock. */

@@ -72,8 +72,9 @@ export class TmuxCommandError extends TmuxToolError {
     readonly stderr: string,
     readonly exitCode: number,
   ) {
+    // Exit 0 is tmux reporting success while doing nothing: no "(exit 0)" then.
     super(
-      `tmux ${subcommand} failed (exit ${exitCode})` +
+      `tmux ${subcommand} failed` + (exitCode === 0 ? "" : ` (exit ${exitCode})`) +
         (stderr ? `: ${stderr.trim().split("\n")[0]}` : ""),
     );
   }
@@ -141,6 +142,45 @@ export class RegistryLockTimeoutError extends TmuxToolError {
     super(
       `Timed out after ${timeoutSeconds}s waiting for registry lock ${lockFile}` +
         (detail ? ` (${detail})` : ""),
+    );
+  }
+}
+
+/**
+ * The registry (or its lock) could not be written: a read-only or full
+ * filesystem, a folder that can't be created, a dangling lock symlink.
+ * Writers fail with it; look-ups never do (they only read).
+ */
+export class RegistryWriteError extends TmuxToolError {
+  /** The error's name. */
+  override name = "RegistryWriteError";
+  /**
+   * Creates the error.
+   * @param role What could not be written (`registry`, `registry lock`).
+   * @param path Its path.
+   * @param problem Why, on one line.
+   */
+  constructor(readonly role: string, readonly path: string, readonly problem: string) {
+    super(oneLine(`Cannot write ${role} ${path}: ${problem}`));
+  }
+}
+
+/** A registry entry a tool can't act on (not an object, or no `socket` or `target`). */
+export class InvalidEntryError extends TmuxToolError {
+  /** The error's name. */
+  override name = "InvalidEntryError";
+  /**
+   * Creates the error.
+   * @param session The entry's name.
+   * @param file The registry file.
+   * @param problem What is wrong with the entry.
+   */
+  constructor(readonly session: string, readonly file: string, readonly problem: string) {
+    super(
+      oneLine(
+        `Session '${session}' in registry ${file} is not usable: ${problem} ` +
+          `(fix it, or remove it with cleanup-sessions.sh)`,
+      ),
     );
   }
 }

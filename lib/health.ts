@@ -56,16 +56,25 @@ export function healthFromPanes(panes: readonly PaneInfo[] | null, target: strin
 }
 
 /**
+ * Set when this process was refused `/proc` (Deno 2.9 grants none of it
+ * without `--allow-all`): decided once, so a list of many panes does not pay
+ * a refused read (a thrown error) per pane.
+ */
+let procRefused = false;
+
+/**
  * Whether `pid` is a live (not defunct) child of the tmux server `serverPid`,
  * read from `/proc`. Where `/proc` can't be read (no `/proc`, or Deno without
  * `--allow-all`, which 2.9 requires for any of it), tmux's word is trusted.
  */
 export function processRunning(pid: number, serverPid: number): boolean {
+  if (procRefused) return true;
   let stat: string;
   try {
     stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotCapable) procRefused = true;
     return true;
   }
   // Fields after the command name, which is in parentheses and may hold spaces.

@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { resolve } from "./path.ts";
+import { dirname, resolve } from "./path.ts";
 import {
   RegistryInvalidError,
   RegistryLockTimeoutError,
+  RegistryWriteError,
   ServerNotRunningError,
   SessionExistsError,
   TmuxCommandError,
@@ -20,6 +21,7 @@ import {
 import type { Context } from "./context.ts";
 import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
+import { removeSessionOutput } from "./output.ts";
 import { ensureSocketDir } from "./safety.ts";
 import type { CallOptions, Server } from "./server.ts";
 
@@ -74,8 +76,10 @@ export interface CreatedSession {
  * Checks that tmux will keep `name` as given: not empty, no `.` or `:`
  * (tmux turns them into `_`), no `\` and no control or line-separator
  * characters (tmux escapes them), no leading `$` (a target `=$...` is read
- * as a session id, so the session could never be found by its name) and no
- * trailing `;` (tmux reads it as a command separator). {@link createSession}
+ * as a session id, so the session could never be found by its name), no
+ * leading `=` (tmux reads it as "exact match", so `=x` could never be
+ * targeted or killed by its name) and no trailing `;` (tmux reads it as a
+ * command separator). {@link createSession}
  * also compares the name tmux reports, for characters tmux's width tables
  * reject.
  *
@@ -91,6 +95,8 @@ export function checkSessionName(name: string): void {
     ? "control characters and newlines are not allowed"
     : name.startsWith("$")
     ? "tmux reads a leading '$' as a session id"
+    : name.startsWith("=")
+    ? "tmux reads a leading '=' as an exact-match prefix"
     : name.endsWith(";")
     ? "tmux reads a trailing ';' as a command separator"
     : undefined;
@@ -158,10 +164,13 @@ export async function createSession(
   }
   const [session, windowIndex, paneIndex, panePid] = parseRows(stdout)[0] ?? [];
   if (session === undefined) {
-    // tmux exits 0 when it can't create the socket (say, its directory is missing).
+    // tmux exits 0 when it can't create the socket (say, its folder is missing).
+    const folder = dirname(socket);
     throw new TmuxCommandError(
       "new-session",
-      `no session was created on ${socket} (does its directory exist?)`,
+      await isDirectory(folder)
+        ? `no session was created on ${socket}`
+        : `the socket's folder ${folder} does not exist`,
       0,
     );
   }
@@ -184,6 +193,14 @@ export async function createSession(
   return { name, socket, target, type: kind.type, pid, window, registered: register };
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** Rollback: the session may already be gone, and the original error is what matters. */
 async function killQuietly(server: Server, session: string): Promise<void> {
   await server.killSession(session).catch(() => {});
@@ -197,10 +214,26 @@ export interface KillTarget {
   session: string;
   /** The server; only a registry entry on its socket path is removed. */
   server: Server;
+  /** The toolkit's socket folder: the session's output files there are removed with it. */
+  socketDir?: string;
 }
+
+/**
+ * What a kill came to: `removed` (killed and deregistered; an entry never
+ * registered counts as deregistered), `killed_not_deregistered` (the
+ * registry could not be updated: `deregisterError` says why),
+ * `deregistered_not_killed` (`killError` says why), or `failed` (neither).
+ */
+export type KillStatus =
+  | "removed"
+  | "killed_not_deregistered"
+  | "deregistered_not_killed"
+  | "failed";
 
 /** What {@link killSession} did. */
 export interface KillOutcome {
+  /** Both steps, in one word. */
+  status: KillStatus;
   /** The tmux session was killed. */
   killed: boolean;
   /** Why it was not. */
@@ -209,8 +242,12 @@ export interface KillOutcome {
   wasRegistered: boolean;
   /** The registry holds no such entry any more (removed, or never there). */
   deregistered: boolean;
-  /** Why the registry could not be updated. */
-  deregisterError?: Error;
+  /** Why the registry could not be updated (unusable, unsafe, locked, or not writable). */
+  deregisterError?:
+    | RegistryInvalidError
+    | RegistryLockTimeoutError
+    | RegistryWriteError
+    | UnsafePathError;
 }
 
 /**
@@ -224,10 +261,19 @@ export async function killSession(
   target: KillTarget,
   call: CallOptions = {},
 ): Promise<KillOutcome> {
-  const outcome: KillOutcome = { killed: false, wasRegistered: false, deregistered: false };
+  const outcome: KillOutcome = {
+    status: "failed",
+    killed: false,
+    wasRegistered: false,
+    deregistered: false,
+  };
   try {
     await target.server.killSession(target.session, call);
     outcome.killed = true;
+    if (target.socketDir !== undefined) {
+      // Output files are bookkeeping: one that can't be removed does not fail the kill.
+      await removeSessionOutput(target.socketDir, target.session).catch(() => {});
+    }
   } catch (error) {
     if (!isTmuxFailure(error)) throw error;
     outcome.killError = error;
@@ -241,6 +287,11 @@ export async function killSession(
     if (!isRegistryFailure(error)) throw error;
     outcome.deregisterError = error;
   }
+  outcome.status = outcome.killed
+    ? outcome.deregistered ? "removed" : "killed_not_deregistered"
+    : outcome.deregistered
+    ? "deregistered_not_killed"
+    : "failed";
   return outcome;
 }
 
@@ -263,7 +314,9 @@ function isTmuxFailure(error: unknown): error is Error {
     error instanceof TmuxTimeoutError;
 }
 
-function isRegistryFailure(error: unknown): error is Error {
+function isRegistryFailure(
+  error: unknown,
+): error is RegistryInvalidError | RegistryLockTimeoutError | RegistryWriteError | UnsafePathError {
   return error instanceof RegistryInvalidError || error instanceof RegistryLockTimeoutError ||
-    error instanceof UnsafePathError;
+    error instanceof RegistryWriteError || error instanceof UnsafePathError;
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import { dirname, join } from "./path.ts";
-import { RegistryLockTimeoutError } from "./errors.ts";
+import { RegistryLockTimeoutError, RegistryWriteError } from "./errors.ts";
+import { fsProblem, isFsError } from "./fs_errors.ts";
 
 /** Options of {@link withLock}. */
 export interface LockOptions {
@@ -23,6 +24,7 @@ const POLL_MS = 10;
  * Runs `fn` while holding the exclusive lock on `lockFile`.
  *
  * @throws {RegistryLockTimeoutError} the lock was not acquired in time.
+ * @throws {RegistryWriteError} the lock file (or its folder) can't be created or opened.
  */
 export async function withLock<T>(
   lockFile: string,
@@ -30,7 +32,16 @@ export async function withLock<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const deadline = performance.now() + options.timeoutSeconds * 1000;
-  await Deno.mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
+  try {
+    await Deno.mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (!isFsError(error)) throw error;
+    // EEXIST from a recursive mkdir: something that is not a folder is in the way.
+    const problem = error instanceof Deno.errors.AlreadyExists
+      ? `${dirname(lockFile)} is not a folder`
+      : fsProblem(error);
+    throw new RegistryWriteError("registry lock", lockFile, problem);
+  }
   for (;;) {
     options.signal?.throwIfAborted();
     const file = await openLockFile(lockFile);
@@ -54,6 +65,12 @@ export async function withLock<T>(
   }
 }
 
+/**
+ * Opens (creating if needed) the lock file.
+ *
+ * @throws {RegistryWriteError} it can't be opened or created (read-only or full
+ *   filesystem, a dangling symlink, a path under a regular file).
+ */
 async function openLockFile(lockFile: string): Promise<Deno.FsFile | "directory"> {
   try {
     return await Deno.open(lockFile, { read: true, write: true, create: true, mode: 0o600 });
@@ -61,7 +78,26 @@ async function openLockFile(lockFile: string): Promise<Deno.FsFile | "directory"
     // EISDIR: the bash tools' mkdir lock is in place.
     if (error instanceof Deno.errors.IsADirectory) return "directory";
     if ((error as { code?: string }).code === "EISDIR") return "directory";
-    throw error;
+    if (!isFsError(error)) throw error;
+    const dangling = error instanceof Deno.errors.NotFound
+      ? await symlinkTarget(lockFile)
+      : undefined;
+    throw new RegistryWriteError(
+      "registry lock",
+      lockFile,
+      dangling === undefined
+        ? fsProblem(error)
+        : `it is a symlink to ${dangling}, which can't be created (its folder is missing)`,
+    );
+  }
+}
+
+/** Where `path` points when it is a symlink; `undefined` otherwise. */
+async function symlinkTarget(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readLink(path);
+  } catch {
+    return undefined; // not a symlink (or gone meanwhile)
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseRows } from "./quote.ts";
+import { formatTemplate, parseRows } from "./quote.ts";
 
 /** One pane as tmux reports it. */
 export interface PaneInfo {
@@ -47,6 +47,9 @@ export const PANE_FIELDS = [
   "pid",
   "pane_pipe",
 ] as const;
+
+/** The `-F` template of every pane listing (the bench's tmux floor asks for the same fields). */
+export const PANE_FORMAT: string = formatTemplate(PANE_FIELDS);
 
 /** Parses `list-panes -F` output made with this module's template. */
 export function parsePanes(stdout: string): PaneInfo[] {
@@ -112,4 +115,37 @@ export function findPane(panes: readonly PaneInfo[], target: string): PaneMatch 
     ? inWindow.find((p) => p.paneId === panePart)
     : inWindow.find((p) => p.paneIndex === Number(panePart));
   return { sessionExists: true, pane };
+}
+
+/** A server's panes by session name and by pane id, for looking up many targets. */
+export interface PaneIndex {
+  /** Each session's panes, in listing order. */
+  bySession: ReadonlyMap<string, readonly PaneInfo[]>;
+  /** Each pane by its `%id`. */
+  byId: ReadonlyMap<string, PaneInfo>;
+}
+
+/** Indexes a pane list once, so each target's look-up is not a scan of every pane. */
+export function indexPanes(panes: readonly PaneInfo[]): PaneIndex {
+  const bySession = new Map<string, PaneInfo[]>();
+  const byId = new Map<string, PaneInfo>();
+  for (const pane of panes) {
+    const list = bySession.get(pane.session);
+    if (list) list.push(pane);
+    else bySession.set(pane.session, [pane]);
+    if (!byId.has(pane.paneId)) byId.set(pane.paneId, pane);
+  }
+  return { bySession, byId };
+}
+
+/**
+ * The only panes of `index` that `target` can match: {@link findPane} over
+ * them gives the same answer as over the whole list.
+ */
+export function panesOfTarget(index: PaneIndex, target: string): readonly PaneInfo[] {
+  if (/^%\d+$/.test(target)) {
+    const pane = index.byId.get(target);
+    return pane ? [pane] : [];
+  }
+  return index.bySession.get(targetSession(target)) ?? [];
 }

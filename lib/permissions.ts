@@ -29,7 +29,12 @@ export type ToolName = typeof TOOL_NAMES[number];
 export interface ToolAccess {
   /** Reads and writes the registry (and its lock). */
   registry: boolean;
-  /** Socket directory: created (`write`), listed (`read`), or not touched. */
+  /**
+   * Socket directory: written (`write`: created by create-session; its
+   * private `.ctmux` folder holds the taps and output files of `run` and
+   * `safe-send -w`, which kill-session and cleanup-sessions remove), listed
+   * (`read`), or not touched.
+   */
   socketDir: "write" | "read" | false;
 }
 
@@ -43,26 +48,59 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "create-session": { registry: true, socketDir: "write" },
   "list-sessions": { registry: true, socketDir: false },
   "pane-health": { registry: true, socketDir: false },
-  "kill-session": { registry: true, socketDir: false },
-  "cleanup-sessions": { registry: true, socketDir: false },
+  "kill-session": { registry: true, socketDir: "write" },
+  "cleanup-sessions": { registry: true, socketDir: "write" },
   "find-sessions": { registry: false, socketDir: "read" },
-  "safe-send": { registry: true, socketDir: false },
+  "safe-send": { registry: true, socketDir: "write" },
   "wait-for-text": { registry: true, socketDir: false },
   "capture-pane": { registry: true, socketDir: false },
-  "run": { registry: true, socketDir: false },
+  "run": { registry: true, socketDir: "write" },
 };
+
+/**
+ * A tool's permissions as lists, as a Deno config file's permission set
+ * (`"permissions": {"default": {...}}`, run with `-P`) takes them.
+ */
+export interface PermissionSet {
+  /** Folders and files it may read. */
+  read?: string[];
+  /** Folders it may write. */
+  write?: string[];
+  /** Programs it may run. */
+  run: string[];
+  /** Environment variables it may read. */
+  env: string[];
+  /** System information it may read. */
+  sys?: string[];
+}
+
+/** The permissions that do not depend on paths: tmux, the toolkit's variables, and the uid. */
+export function basePermissionSet(tool: ToolName): PermissionSet {
+  const access = TOOL_ACCESS[tool];
+  const set: PermissionSet = { run: ["tmux"], env: [...ENV_VARS] };
+  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
+  if (access.registry || access.socketDir) set.sys = ["uid"];
+  return set;
+}
 
 /** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
 export function basePermissionFlags(tool: ToolName): string[] {
-  const access = TOOL_ACCESS[tool];
-  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
-  // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
-  if (access.registry || access.socketDir) flags.push("--allow-sys=uid");
+  const set = basePermissionSet(tool);
+  const flags = ["--no-prompt", `--allow-run=${set.run.join(",")}`];
+  flags.push(`--allow-env=${set.env.join(",")}`);
+  if (set.sys) flags.push(`--allow-sys=${set.sys.join(",")}`);
   return flags;
 }
 
-/** The `deno run` permission flags of `tool` for the locations `env` selects. */
-export function permissionFlags(tool: ToolName, env: Env): string[] {
+/**
+ * The permissions of `tool` for the locations `env` selects. Deno checks an
+ * open file's own operations (its `stat`) against the file's real path, so
+ * where a symlink is on the way (a linked `HOME`, `TMPDIR` or socket folder,
+ * a registry file linked into another private folder) the real path of each
+ * location read is granted too; without symlinks the lists name each location
+ * once. Scripts/install-shims.ts writes the same rules in bash.
+ */
+export function permissionSet(tool: ToolName, env: Env): PermissionSet {
   const access = TOOL_ACCESS[tool];
   const paths = resolvePaths(env);
   const read = new Set<string>();
@@ -76,10 +114,81 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
   }
   if (access.socketDir) read.add(paths.socketDir);
   if (access.socketDir === "write") write.add(paths.socketDir);
+  const subjects = access.registry ? [...read, paths.registryFile] : [...read];
+  for (const path of subjects) {
+    const real = realPathOnTheWay(path);
+    if (real !== path) read.add(real);
+  }
+  const set = basePermissionSet(tool);
+  if (read.size) set.read = [...read];
+  if (write.size) set.write = [...write];
+  return set;
+}
+
+/**
+ * The `deno run` permission flags of `tool` for the locations `env` selects
+ * (see {@link permissionSet}).
+ *
+ * @throws {RangeError} a path holds a comma, which Deno's flags split on (no
+ * escape exists): such paths need the permission set in a config file.
+ */
+export function permissionFlags(tool: ToolName, env: Env): string[] {
+  const set = permissionSet(tool, env);
   const flags = basePermissionFlags(tool);
-  if (read.size) flags.push(`--allow-read=${[...read].join(",")}`);
-  if (write.size) flags.push(`--allow-write=${[...write].join(",")}`);
+  for (const [kind, paths] of [["read", set.read], ["write", set.write]] as const) {
+    if (!paths) continue;
+    const comma = paths.find((path) => path.includes(","));
+    if (comma !== undefined) {
+      throw new RangeError(`${comma} holds a comma, which --allow-${kind} can't express`);
+    }
+    flags.push(`--allow-${kind}=${paths.join(",")}`);
+  }
   return flags;
+}
+
+/**
+ * `path` with the symlinks on its existing part resolved, or `path` itself
+ * when no symlink is on the way (or what it names can't be resolved): a
+ * linked path resolved whole, otherwise the longest existing folder resolved
+ * and the rest appended as written.
+ */
+export function realPathOnTheWay(path: string): string {
+  const isLink = (p: string) => {
+    try {
+      return Deno.lstatSync(p).isSymlink;
+    } catch {
+      return false;
+    }
+  };
+  let prefix = path.startsWith("/") ? "" : ".";
+  let linked = false;
+  for (const part of path.split("/")) {
+    if (part === "") continue;
+    prefix = `${prefix}/${part}`;
+    if ((linked = isLink(prefix))) break;
+  }
+  if (!linked) return path;
+  try {
+    if (isLink(path)) return Deno.realPathSync(path);
+    let dir = path;
+    let rest = "";
+    while (!isDirectory(dir)) {
+      const slash = dir.lastIndexOf("/");
+      rest = `/${dir.slice(slash + 1)}${rest}`;
+      dir = slash === -1 ? "." : dir.slice(0, slash) || "/";
+    }
+    return Deno.realPathSync(dir).replace(/\/$/, "") + rest;
+  } catch {
+    return path;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /**

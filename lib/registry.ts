@@ -12,9 +12,11 @@ import { type Env, lockTimeoutSeconds, type Paths, processEnv, resolvePaths } fr
 import {
   RegistryInvalidError,
   RegistryLockTimeoutError,
+  RegistryWriteError,
   SessionExistsError,
   TmuxToolError,
 } from "./errors.ts";
+import { fsProblem, isFsError } from "./fs_errors.ts";
 import { withLock } from "./lock.ts";
 import { checkPrivateDir, checkPrivateFile, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
 import { isoTimestamp } from "./time.ts";
@@ -40,10 +42,27 @@ export interface SessionEntry {
   [extra: string]: unknown;
 }
 
+/**
+ * A registry entry a tool can act on: an object with a non-empty `socket`
+ * and `target` (see {@link entryProblem}); its other fields are as stored.
+ */
+export interface UsableEntry {
+  /** Socket path. */
+  socket: string;
+  /** tmux target. */
+  target: string;
+  /** Every other field, as stored (any type: other tools may write anything). */
+  [field: string]: unknown;
+}
+
 /** The whole registry document. */
 export interface RegistryData {
-  /** Sessions by name. */
-  sessions: Record<string, SessionEntry>;
+  /**
+   * Entries by name, as stored: normally {@link SessionEntry} objects, but
+   * another tool may have written anything there (see {@link entryProblem}).
+   * Entries that can't be used are kept as they are until a cleanup removes them.
+   */
+  sessions: Record<string, unknown>;
   /** Always `"1.0"`. */
   version: "1.0";
   /** Fields written by other tools, kept as they are. */
@@ -83,7 +102,8 @@ export function serializeRegistry(data: RegistryData): string {
 }
 
 /**
- * Parses registry text, checking its shape.
+ * Parses registry text, checking its shape. Single entries are not checked
+ * here: one odd entry must not make the others unusable (see {@link entryProblem}).
  *
  * @throws {RegistryInvalidError} not JSON, `sessions` not an object, or `version` not "1.0".
  */
@@ -108,12 +128,30 @@ export function parseRegistry(text: string, file: string): RegistryData {
       `'version' is ${JSON.stringify(value.version)}, not "1.0"`,
     );
   }
-  for (const [name, entry] of Object.entries(value.sessions)) {
-    if (!isObject(entry)) {
-      throw new RegistryInvalidError(file, `session ${JSON.stringify(name)} is not an object`);
-    }
-  }
   return value as RegistryData;
+}
+
+/**
+ * What makes a stored entry unusable, or `undefined` when a tool can act on
+ * it: it must be an object with a non-empty string `socket` and `target`.
+ */
+export function entryProblem(entry: unknown): string | undefined {
+  if (!isObject(entry)) {
+    const kind = entry === null ? "null" : Array.isArray(entry) ? "an array" : `a ${typeof entry}`;
+    return `it is ${kind}, not an object`;
+  }
+  for (const field of ["socket", "target"] as const) {
+    const value = entry[field];
+    if (value === undefined) return `'${field}' is missing`;
+    if (typeof value !== "string") return `'${field}' is not a string`;
+    if (value === "") return `'${field}' is empty`;
+  }
+  return undefined;
+}
+
+/** Whether a stored entry is one a tool can act on (see {@link entryProblem}). */
+export function isUsableEntry(entry: unknown): entry is UsableEntry {
+  return entryProblem(entry) === undefined;
 }
 
 /** An empty registry document. */
@@ -148,7 +186,11 @@ export class Registry {
   readonly #lockTimeout: number;
   readonly #notice: (message: string) => void;
 
-  /** Opens the registry at the environment's (or the given) location. */
+  /**
+   * Opens the registry at the environment's (or the given) location.
+   *
+   * @throws {UsageError} `LOCK_TIMEOUT` is set but is not a number of seconds >= 0.
+   */
   constructor(options: RegistryOptions = {}) {
     const env = options.env ?? (options.paths ? {} : processEnv());
     this.paths = options.paths ?? resolvePaths(env);
@@ -176,9 +218,12 @@ export class Registry {
       try {
         await this.update(() => undefined); // imports once, under the lock
       } catch (error) {
-        // A reader must not fail on a busy lock: show what the import will give.
-        if (!(error instanceof RegistryLockTimeoutError)) throw error;
-        return await this.#legacyData() ?? emptyRegistry();
+        // A reader never fails for want of writing (a busy lock, a read-only
+        // or full filesystem): show what the import will give.
+        if (!(error instanceof RegistryLockTimeoutError || error instanceof RegistryWriteError)) {
+          throw error;
+        }
+        return (await this.#legacyData()).data ?? emptyRegistry();
       }
       text = await readRegistryText(this.file);
     }
@@ -196,35 +241,45 @@ export class Registry {
    *
    * @throws {RegistryInvalidError} the file can't be used (nothing is written).
    * @throws {RegistryLockTimeoutError} the lock was not acquired in time.
+   * @throws {RegistryWriteError} the file, its folder or its lock can't be written.
    * @throws {UnsafePathError} the file or its folder belongs to someone else or is group/other-writable.
    */
   async update<T>(
     fn: (data: RegistryData) => T | Promise<T>,
     options: { signal?: AbortSignal; lockTimeoutSeconds?: number } = {},
   ): Promise<T> {
-    await ensurePrivateDir(dirname(this.file), "registry directory");
-    return await withLock(this.paths.lockFile, {
-      timeoutSeconds: options.lockTimeoutSeconds ?? this.#lockTimeout,
-      signal: options.signal,
-    }, async () => {
-      await this.#removeStaleTempFiles();
-      const text = await readRegistryText(this.file);
-      let data: RegistryData;
-      let create = false;
-      if (text !== undefined) {
-        data = parseRegistry(text, this.file);
-      } else if (await this.#legacyPending()) {
-        data = await this.#importLegacy() ?? emptyRegistry();
-        create = true;
-      } else {
-        data = emptyRegistry();
-      }
-      const before = serializeRegistry(data);
-      const value = await fn(data);
-      const after = serializeRegistry(data);
-      if (after !== before || create) await writeAtomic(this.file, after);
-      return value;
-    });
+    let inFn = false;
+    try {
+      await ensurePrivateDir(dirname(this.file), "registry directory");
+      return await withLock(this.paths.lockFile, {
+        timeoutSeconds: options.lockTimeoutSeconds ?? this.#lockTimeout,
+        signal: options.signal,
+      }, async () => {
+        await this.#removeStaleTempFiles();
+        const { data, create } = await this.#readForUpdate();
+        const before = serializeRegistry(data);
+        inFn = true;
+        const value = await fn(data);
+        inFn = false;
+        const after = serializeRegistry(data);
+        if (after !== before || create) await writeAtomic(this.file, after);
+        return value;
+      });
+    } catch (error) {
+      // What `fn` throws is the caller's; a failed file call of ours is typed.
+      if (inFn || !isFsError(error)) throw error;
+      throw new RegistryWriteError("registry", this.file, fsProblem(error));
+    }
+  }
+
+  /** The data to update, under the lock; `create` when the file must be written even unchanged. */
+  async #readForUpdate(): Promise<{ data: RegistryData; create: boolean }> {
+    const text = await readRegistryText(this.file);
+    if (text !== undefined) return { data: parseRegistry(text, this.file), create: false };
+    if (await this.#legacyPending()) {
+      return { data: await this.#importLegacy() ?? emptyRegistry(), create: true };
+    }
+    return { data: emptyRegistry(), create: false };
   }
 
   /**
@@ -243,19 +298,22 @@ export class Registry {
         throw new SessionExistsError(name, "registry");
       }
       const now = isoTimestamp();
-      const old = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
+      const stored = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
+      // An entry that is not an object has no fields to keep.
+      const old = isObject(stored) ? stored : {};
       const entry: SessionEntry = {
-        ...(old ?? {}),
+        ...old,
         socket: fields.socket,
         target: fields.target,
         type: fields.type,
-        created_at: old?.created_at ?? now,
+        created_at: typeof old.created_at === "string" ? old.created_at : now,
         last_active: now,
       };
       delete entry.pid;
       if (typeof fields.pid === "number") entry.pid = fields.pid;
-      data.sessions[name] = orderEntry(entry);
-      return data.sessions[name];
+      const ordered = orderEntry(entry);
+      data.sessions[name] = ordered;
+      return ordered;
     });
   }
 
@@ -265,17 +323,18 @@ export class Registry {
    */
   async remove(name: string, socket?: string): Promise<boolean> {
     return await this.update((data) => {
-      const entry = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
-      if (!entry || (socket !== undefined && !entryOnSocket(entry, socket))) return false;
+      if (!Object.hasOwn(data.sessions, name)) return false;
+      if (socket !== undefined && !entryOnSocket(data.sessions[name], socket)) return false;
       delete data.sessions[name];
       return true;
     });
   }
 
-  /** Sets `last_active` of a session to now, if it is registered. */
+  /** Sets `last_active` of a session to now, if it is registered (as an object). */
   async touch(name: string, options: { lockTimeoutSeconds?: number } = {}): Promise<void> {
     await this.update((data) => {
-      if (Object.hasOwn(data.sessions, name)) data.sessions[name].last_active = isoTimestamp();
+      const entry = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
+      if (isObject(entry)) entry.last_active = isoTimestamp();
     }, options);
   }
 
@@ -292,34 +351,40 @@ export class Registry {
   }
 
   /**
-   * The old default registry's data, or `undefined` when it is missing,
-   * empty of sessions, unusable or unsafe (someone else's file): nothing to
-   * import then, and nothing to say (stderr stays quiet on success).
+   * What the old default registry holds for an import: its `data` when it
+   * has sessions; the `problem` when it can't be used (not valid, someone
+   * else's file, or a folder others control, refused like every other
+   * path); neither when it is missing or has no sessions.
    */
-  async #legacyData(): Promise<RegistryData | undefined> {
+  async #legacyData(): Promise<{ data?: RegistryData; problem?: string }> {
     const legacy = this.paths.legacyRegistryFile;
-    if (!legacy) return undefined;
+    if (!legacy) return {};
     try {
-      // Only read, never written: the file's own owner and mode are what matter
-      // (and the tools may read just that file, not its folder).
+      await checkLegacyFolder(dirname(legacy));
       const text = await readRegistryText(legacy, "old registry", false);
       const data = text === undefined ? undefined : parseRegistry(text, legacy);
-      return data && Object.keys(data.sessions).length > 0 ? data : undefined;
+      return data && Object.keys(data.sessions).length > 0 ? { data } : {};
     } catch (error) {
-      if (error instanceof TmuxToolError) return undefined;
+      if (error instanceof RegistryInvalidError) return { problem: error.problem };
+      if (error instanceof TmuxToolError) return { problem: error.message };
       throw error;
     }
   }
 
-  /** One-time import of the old default registry into a new XDG-default file. */
+  /**
+   * One-time import of the old default registry into a new XDG-default file.
+   * Says what was imported, or once (the new file is created either way) why
+   * nothing was.
+   */
   async #importLegacy(): Promise<RegistryData | undefined> {
-    const data = await this.#legacyData();
+    const legacy = this.paths.legacyRegistryFile;
+    const { data, problem } = await this.#legacyData();
+    if (problem !== undefined) {
+      this.#notice(`Old registry ${legacy} not imported (not tried again): ${problem}`);
+    }
     if (data === undefined) return undefined;
     const count = Object.keys(data.sessions).length;
-    this.#notice(
-      `Imported ${count} session(s) from old registry ${this.paths.legacyRegistryFile} ` +
-        `into ${this.file}`,
-    );
+    this.#notice(`Imported ${count} session(s) from old registry ${legacy} into ${this.file}`);
     return data;
   }
 
@@ -342,9 +407,10 @@ export class Registry {
   }
 }
 
-/** Whether `entry` lives on the socket `socket`, both paths taken as absolute. */
-export function entryOnSocket(entry: SessionEntry, socket: string): boolean {
-  return typeof entry.socket === "string" && resolve(entry.socket) === resolve(socket);
+/** Whether a stored entry lives on the socket `socket`, both paths taken as absolute. */
+export function entryOnSocket(entry: unknown, socket: string): boolean {
+  return isObject(entry) && typeof entry.socket === "string" &&
+    resolve(entry.socket) === resolve(socket);
 }
 
 /** Known fields first, in the registry's documented order; unknown fields after. */
@@ -353,6 +419,21 @@ function orderEntry(entry: SessionEntry): SessionEntry {
   return pid === undefined
     ? { socket, target, type, created_at, last_active, ...extra }
     : { socket, target, type, created_at, last_active, pid, ...extra };
+}
+
+/**
+ * Refuses an old registry folder that others control, as every other folder
+ * is refused. Where the tool's scoped permissions grant the old file but not
+ * its folder (lib/permissions.ts), only the file itself can be checked.
+ *
+ * @throws {UnsafePathError} the folder belongs to someone else or is group/other-writable.
+ */
+async function checkLegacyFolder(dir: string): Promise<void> {
+  try {
+    await checkPrivateDir(dir, "old registry directory");
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+  }
 }
 
 /**
@@ -376,6 +457,7 @@ async function readRegistryText(
     if (error instanceof Deno.errors.PermissionDenied) {
       throw new RegistryInvalidError(file, "not readable (permission denied)");
     }
+    if (isFsError(error)) throw new RegistryInvalidError(file, `not readable: ${fsProblem(error)}`);
     throw error;
   }
   try {

@@ -9,6 +9,7 @@ import type { HealthStatus, PaneHealth } from "./health.ts";
 import type { LineMatcher } from "./lines.ts";
 import { type SendMode, withBlankLine } from "./pane.ts";
 import type { Server } from "./server.ts";
+import { PaneTap } from "./tap.ts";
 import { waitForText, type WaitOutcome } from "./wait.ts";
 
 /** Options of {@link safeSend}. */
@@ -31,6 +32,11 @@ export interface SafeSendOptions {
   signal?: AbortSignal;
   /** Progress messages for people. */
   onProgress?: (message: string) => void;
+  /**
+   * The toolkit's socket folder: a wait after the send taps the pane's output
+   * into its private space, so a match is found however much was printed.
+   */
+  socketDir?: string;
 }
 
 /** How a safe send ended: not sent (pane not healthy), sent, or sent and then a wait outcome. */
@@ -73,13 +79,17 @@ export async function safeSend(
     return { kind: "sent", pane: pane.id };
   }
   const text = mode === "paste" ? withBlankLine(options.text) : options.text;
-  const anchor = await pane.sendAnchored(text, mode, send);
+  await using tap = options.socketDir === undefined
+    ? null
+    : await PaneTap.create(pane, options.socketDir);
+  const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
   progress?.("Sent");
   const outcome = await waitForText(pane, {
     matcher,
     waitMs: options.waitMs ?? 30_000,
     intervalMs: options.intervalMs,
     after: { anchor, sent: options.text },
+    tap: tap ?? undefined,
     label: `pane ${target}`,
     signal,
     onProgress: progress,

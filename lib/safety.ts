@@ -143,7 +143,7 @@ export async function ensureSocketDir(paths: Pick<Paths, "socketDir">): Promise<
   await ensurePrivateDir(paths.socketDir, "socket directory");
 }
 
-/** lstat, then stat through a symlink whose own owner is checked; `undefined` when missing. */
+/** lstat, then stat through a symlink whose own owner is checked; `undefined` when it can't exist. */
 async function statChecked(path: string, role: PathRole): Promise<Deno.FileInfo | undefined> {
   try {
     const link = await Deno.lstat(path);
@@ -156,7 +156,10 @@ async function statChecked(path: string, role: PathRole): Promise<Deno.FileInfo 
     }
     return await Deno.stat(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    // ENOTDIR: a component of the path is a file, so nothing can exist there.
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw error;
   }
 }

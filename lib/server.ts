@@ -12,7 +12,7 @@
 import { PaneNotFoundError, ServerNotRunningError } from "./errors.ts";
 import { healthFromPanes, type PaneHealth } from "./health.ts";
 import { Pane } from "./pane.ts";
-import { findPane, PANE_FIELDS, type PaneInfo, type PaneMatch, parsePanes } from "./panes.ts";
+import { findPane, PANE_FORMAT, type PaneInfo, type PaneMatch, parsePanes } from "./panes.ts";
 import { exactSession, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { type Socket, socketLabel, spawnTmux, tmux } from "./tmux.ts";
 
@@ -86,7 +86,7 @@ export class Server {
   async panes(options: CallOptions = {}): Promise<PaneInfo[] | null> {
     try {
       return parsePanes(
-        await this.run(["list-panes", "-a", "-F", formatTemplate(PANE_FIELDS)], options),
+        await this.run(["list-panes", "-a", "-F", PANE_FORMAT], options),
       );
     } catch (error) {
       if (error instanceof ServerNotRunningError) return null;

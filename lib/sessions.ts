@@ -8,25 +8,34 @@
 import { basename } from "./path.ts";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
-import type { PaneInfo } from "./panes.ts";
-import { type Registry, type RegistryData, type SessionEntry, sessionNames } from "./registry.ts";
+import { removeSessionOutput } from "./output.ts";
+import { indexPanes, type PaneIndex, panesOfTarget, targetSession } from "./panes.ts";
+import { isUsableEntry, type Registry, type RegistryData, sessionNames } from "./registry.ts";
 import { parseTimestamp } from "./time.ts";
 import type { CallOptions, Server } from "./server.ts";
 
 /**
  * A registered session's status as list-sessions shows it: `alive` (healthy),
- * `dead`, `missing`, `zombie`, `server` (server not running) or `unknown`
- * (health could not be decided: a malformed entry, or tmux failed or timed
- * out on its socket).
+ * `dead`, `missing`, `zombie`, `server` (server not running), `unknown`
+ * (health could not be decided: tmux failed or timed out on its socket) or
+ * `invalid` (an entry no tool can act on: not an object, or no usable
+ * `socket` or `target`).
  */
-export type SessionStatus = "alive" | "dead" | "missing" | "zombie" | "server" | "unknown";
+export type SessionStatus =
+  | "alive"
+  | "dead"
+  | "missing"
+  | "zombie"
+  | "server"
+  | "unknown"
+  | "invalid";
 
 /** One registry entry with its status. */
 export interface SessionState {
   /** Registry name. */
   name: string;
-  /** The entry as stored (unknown fields included). */
-  entry: SessionEntry;
+  /** The entry as stored (unknown fields included; anything, for an `invalid` one). */
+  entry: unknown;
   /** Its status now. */
   status: SessionStatus;
 }
@@ -63,27 +72,36 @@ export interface SessionSummary {
 
 /** A session state with its fields checked; fields of the wrong type are null. */
 export function summarizeSession({ name, entry, status }: SessionState): SessionSummary {
-  const socket = text(entry.socket);
+  const socket = text(entry, "socket");
+  const pid = field(entry, "pid");
   return {
     name,
     socket,
     socketBasename: socket === null ? null : basename(socket),
-    target: text(entry.target),
-    type: text(entry.type),
+    target: text(entry, "target"),
+    type: text(entry, "type"),
     status,
-    pid: typeof entry.pid === "number" ? entry.pid : null,
-    createdAt: text(entry.created_at),
-    lastActive: text(entry.last_active),
+    pid: typeof pid === "number" ? pid : null,
+    createdAt: text(entry, "created_at"),
+    lastActive: text(entry, "last_active"),
   };
 }
 
+/** A field of a stored entry; `undefined` when the entry is not an object. */
+function field(entry: unknown, key: string): unknown {
+  return typeof entry === "object" && entry !== null && !Array.isArray(entry)
+    ? (entry as Record<string, unknown>)[key]
+    : undefined;
+}
+
 /** A string field as stored; anything else (other tools may write anything) is null. */
-function text(value: unknown): string | null {
+function text(entry: unknown, key: string): string | null {
+  const value = field(entry, key);
   return typeof value === "string" ? value : null;
 }
 
-/** What one socket's pane list turned out to be. */
-type SocketPanes = readonly PaneInfo[] | null | "unknown";
+/** What one socket's pane list turned out to be (indexed: one look-up per entry, not a scan). */
+type SocketPanes = PaneIndex | null | "unknown";
 
 /**
  * The status of every registered session, in name (code-point) order.
@@ -98,8 +116,8 @@ export async function sessionStates(
   const names = sessionNames(data);
   const sockets = new Set<string>();
   for (const name of names) {
-    const socket = entrySocket(data.sessions[name]);
-    if (socket !== undefined) sockets.add(socket);
+    const entry = data.sessions[name];
+    if (isUsableEntry(entry)) sockets.add(entry.socket);
   }
   const panesBySocket = new Map(
     await Promise.all(
@@ -110,20 +128,15 @@ export async function sessionStates(
   );
   return names.map((name) => {
     const entry = data.sessions[name];
-    const socket = entrySocket(entry);
-    const panes = socket === undefined ? undefined : panesBySocket.get(socket);
-    const status: SessionStatus =
-      panes === undefined || panes === "unknown" || typeof entry.target !== "string"
-        ? "unknown"
-        : STATUS_OF_HEALTH[healthFromPanes(panes, entry.target).status];
+    if (!isUsableEntry(entry)) return { name, entry, status: "invalid" };
+    const panes = panesBySocket.get(entry.socket);
+    const status: SessionStatus = panes === undefined || panes === "unknown"
+      ? "unknown"
+      : STATUS_OF_HEALTH[
+        healthFromPanes(panes && panesOfTarget(panes, entry.target), entry.target).status
+      ];
     return { name, entry, status };
   });
-}
-
-/** The entry's socket path, when it has a usable one. */
-function entrySocket(entry: SessionEntry): string | undefined {
-  const socket: unknown = entry.socket;
-  return typeof socket === "string" && socket !== "" ? socket : undefined;
 }
 
 /** The server on a socket path (a context keeps one per socket). */
@@ -132,7 +145,8 @@ export type ServerOf = (socketPath: string) => Server;
 /** One socket's panes; a tmux failure or timeout there leaves its sessions `unknown`. */
 async function socketPanes(server: Server, options: CallOptions): Promise<SocketPanes> {
   try {
-    return await server.panes(options);
+    const panes = await server.panes(options);
+    return panes && indexPanes(panes);
   } catch (error) {
     if (error instanceof TmuxNotFoundError || !(error instanceof TmuxToolError)) throw error;
     return "unknown";
@@ -155,7 +169,10 @@ export interface CleanupPolicy {
 export interface CleanupItem {
   /** Registry name. */
   name: string;
-  /** `dead/missing/zombie`, `older than D`, both joined by ` + `, or `all sessions mode`. */
+  /**
+   * `dead/missing/zombie`, `older than D` (both joined by ` + `), `all sessions mode`
+   * or `invalid entry`.
+   */
   reason: string;
 }
 
@@ -165,11 +182,14 @@ export const UNHEALTHY_REASON = "dead/missing/zombie";
 /** The reason given to every entry with `--all`. */
 export const ALL_REASON = "all sessions mode";
 
+/** The reason given to entries no tool can act on (status `invalid`). */
+export const INVALID_REASON = "invalid entry";
+
 /**
  * The entries of `data` that `policy` removes, in name order. Not healthy
  * means `dead`, `missing`, `zombie` or `server`; an `unknown` entry (its
- * health could not be decided) is kept unless `--all` or its age removes it.
- * An unparseable `created_at` counts as old.
+ * health could not be decided) is kept unless `--all` or its age removes it;
+ * an `invalid` one is always removed. An unparseable `created_at` counts as old.
  *
  * @throws {TmuxNotFoundError} tmux is not on PATH (health is needed).
  */
@@ -182,6 +202,10 @@ export async function selectForCleanup(
   if (policy.all) return sessionNames(data).map((name) => ({ name, reason: ALL_REASON }));
   const items: CleanupItem[] = [];
   for (const { name, entry, status } of await sessionStates(data, serverOf, options)) {
+    if (status === "invalid") {
+      items.push({ name, reason: INVALID_REASON });
+      continue;
+    }
     const reasons: string[] = [];
     if (status !== "alive" && status !== "unknown") reasons.push(UNHEALTHY_REASON);
     if (policy.olderThanSeconds > 0 && isOlderThan(entry, policy)) {
@@ -192,8 +216,9 @@ export async function selectForCleanup(
   return items;
 }
 
-function isOlderThan(entry: SessionEntry, policy: CleanupPolicy): boolean {
-  const created = parseTimestamp(entry.created_at);
+function isOlderThan(entry: unknown, policy: CleanupPolicy): boolean {
+  const createdAt = field(entry, "created_at");
+  const created = parseTimestamp(typeof createdAt === "string" ? createdAt : undefined);
   return created === undefined || policy.nowEpoch - created > policy.olderThanSeconds;
 }
 
@@ -224,7 +249,7 @@ export async function cleanupSessions(
   registry: Registry,
   serverOf: ServerOf,
   policy: CleanupPolicy,
-  options: { dryRun?: boolean; signal?: AbortSignal } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal; socketDir?: string } = {},
 ): Promise<CleanupResult> {
   const { signal } = options;
   const snapshot = await registry.read();
@@ -241,7 +266,18 @@ export async function cleanupSessions(
       timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
       signal,
     });
-    for (const { name } of items) delete data.sessions[name];
+    const sessions = new Set<string>();
+    for (const { name } of items) {
+      const entry = data.sessions[name];
+      if (isUsableEntry(entry)) sessions.add(targetSession(entry.target));
+      delete data.sessions[name];
+    }
+    if (options.socketDir !== undefined) {
+      // Output files are bookkeeping: one that can't be removed does not fail the cleanup.
+      for (const session of sessions) {
+        await removeSessionOutput(options.socketDir, session).catch(() => {});
+      }
+    }
     return { registryEmpty: false, items };
   }, { signal });
 }

@@ -6,8 +6,9 @@
  * pane's history holds; the bytes are rendered into lines by `render.ts`.
  *
  * A pane has one pipe at most. A pane whose pipe is someone else's is not
- * tapped (the caller falls back to the grid and says when lines were lost);
- * a pipe whose file is ours but whose tool died (SIGKILL) is taken over.
+ * tapped, nor is one whose tap file can't be made (a read-only or full
+ * disk): the caller then reads the grid and says when lines were lost. A
+ * pipe whose file is ours but whose tool died (SIGKILL) is taken over.
  *
  * @module
  */
@@ -44,13 +45,30 @@ export class PaneTap {
    */
   static async create(pane: Pane, socketDir: string): Promise<PaneTap | null> {
     const dir = join(privateDir(socketDir), "tap");
-    await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
-    await ensurePrivateDir(dir, "tap folder");
+    try {
+      await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
+      await ensurePrivateDir(dir, "tap folder");
+    } catch (error) {
+      // A folder that can't be made (read-only, full, not ours): no tap; the grid is read instead.
+      if (error instanceof Error) return null;
+      throw error;
+    }
     // Pane ids are per server: the server's pid tells two servers' `%0` apart.
     const prefix = `srv${pane.info.serverPid}-${pane.id.replace("%", "pane")}-`;
     if (pane.info.panePipe && !(await removeLeftovers(dir, prefix))) return null;
     const file = join(dir, `${prefix}${Deno.pid}-${crypto.randomUUID()}.out`);
-    const handle = await Deno.open(file, { read: true, write: true, createNew: true, mode: 0o600 });
+    let handle: Deno.FsFile | undefined;
+    try {
+      handle = await Deno.open(file, { read: true, write: true, createNew: true, mode: 0o600 });
+      // A disk with no room left takes the file but not its bytes: try one.
+      await handle.write(new Uint8Array(1));
+      await handle.truncate(0);
+    } catch (error) {
+      handle?.close();
+      await Deno.remove(file).catch(() => {});
+      if (error instanceof Error) return null;
+      throw error;
+    }
     return new PaneTap(pane, file, handle);
   }
 

@@ -1,21 +1,28 @@
 /**
- * Target resolution, shared by every tool that acts on one pane:
- * explicit `-t` (with `-S`/`-L`, or tmux's default socket), else `-s NAME`
- * from the registry, else the registry's only session.
+ * Target resolution, shared by every tool that acts on one pane, with the
+ * original's priority: `-t` with `-S`/`-L` as given; else `-s NAME` from
+ * the registry (a `-t` or `-S` alone beside it is ignored); else `-t` on
+ * tmux's default socket; else the registry's only session.
  *
  * @module
  */
 import type { ExitRule, FlagSpecs } from "./cli.ts";
 import {
   AmbiguousSessionError,
+  InvalidEntryError,
   NoSessionsError,
   RegistryInvalidError,
-  RegistryLockTimeoutError,
   SessionNotFoundError,
   UnsafePathError,
   UsageError,
 } from "./errors.ts";
-import { type Registry, type SessionEntry, sessionNames } from "./registry.ts";
+import {
+  entryProblem,
+  isUsableEntry,
+  type Registry,
+  sessionNames,
+  type UsableEntry,
+} from "./registry.ts";
 import type { Socket } from "./tmux.ts";
 
 /** The target flags every single-pane tool accepts. */
@@ -39,7 +46,7 @@ export interface ResolvedTarget {
   /** The registry name, when it came from the registry. */
   name?: string;
   /** The registry entry, when it came from the registry. */
-  entry?: SessionEntry;
+  entry?: UsableEntry;
 }
 
 /** Options of {@link resolveTarget}. */
@@ -48,10 +55,33 @@ export interface ResolveOptions {
   touch?: boolean;
 }
 
+/** How the flags name the pane: `explicit` (`-t`, `-S`/`-L`), `session` (`-s`) or `auto`. */
+export type TargetSource = "explicit" | "session" | "auto";
+
 /**
- * Resolves the target flags to a socket and target.
+ * Which flags decide the pane, as the original decides: `-t` with a socket
+ * (`-S`/`-L`) wins; else `-s` (any lone `-t` or `-S` beside it is ignored);
+ * else `-t` or a socket flag (then `-t` is required); else auto-detection.
+ */
+export function targetSource(flags: TargetFlags): TargetSource {
+  const socketGiven = flags.socket !== undefined || flags.socketName !== undefined;
+  if (flags.target !== undefined && socketGiven) return "explicit";
+  if (flags.session !== undefined) return "session";
+  return flags.target !== undefined || socketGiven ? "explicit" : "auto";
+}
+
+/** Whether the flags name the pane explicitly but give no (or an empty) `-t`. */
+export function explicitTargetMissing(flags: TargetFlags): boolean {
+  return targetSource(flags) === "explicit" && !flags.target;
+}
+
+/**
+ * Resolves the target flags to a socket and target (see {@link targetSource}).
+ * Looking up never fails for want of writing: the `last_active` update is
+ * skipped when the registry can't be written.
  *
  * @throws {SessionNotFoundError} `-s NAME` is not registered.
+ * @throws {InvalidEntryError} the entry found has no usable socket or target.
  * @throws {NoSessionsError} auto-detect found no session.
  * @throws {AmbiguousSessionError} auto-detect found several sessions.
  * @throws {RegistryInvalidError} the registry is needed but can't be used.
@@ -61,7 +91,7 @@ export async function resolveTarget(
   registry: Registry,
   options: ResolveOptions = {},
 ): Promise<ResolvedTarget> {
-  if (flags.target !== undefined) {
+  if (targetSource(flags) === "explicit" && flags.target !== undefined) {
     const socket: Socket = flags.socket !== undefined
       ? { path: flags.socket }
       : flags.socketName !== undefined
@@ -77,18 +107,25 @@ export async function resolveTarget(
     if (names.length > 1) throw new AmbiguousSessionError(names);
     name = names[0];
   }
-  const entry = Object.hasOwn(data.sessions, name) ? data.sessions[name] : undefined;
-  if (!entry) throw new SessionNotFoundError(name);
+  if (!Object.hasOwn(data.sessions, name)) throw new SessionNotFoundError(name);
+  const entry = data.sessions[name];
+  if (!isUsableEntry(entry)) {
+    throw new InvalidEntryError(name, registry.file, entryProblem(entry) ?? "");
+  }
   if (options.touch ?? true) await touchQuietly(registry, name);
   return { socket: { path: entry.socket }, target: entry.target, name, entry };
 }
 
-/** `last_active` is bookkeeping: a busy lock must not fail or stall the tool. */
+/**
+ * `last_active` is bookkeeping: a busy lock, a read-only or full
+ * filesystem, a lock that can't be created, missing write permission, none
+ * of it may fail or stall a look-up (the original ignores a failed update too).
+ */
 async function touchQuietly(registry: Registry, name: string): Promise<void> {
   try {
     await registry.touch(name, { lockTimeoutSeconds: 1 });
-  } catch (error) {
-    if (!(error instanceof RegistryLockTimeoutError)) throw error;
+  } catch {
+    // Not written: the look-up itself succeeded.
   }
 }
 
@@ -104,6 +141,7 @@ export const LOOKUP_ERRORS = [
   RegistryInvalidError,
   UnsafePathError,
   SessionNotFoundError,
+  InvalidEntryError,
   NoSessionsError,
   AmbiguousSessionError,
 ] as const;
@@ -114,14 +152,12 @@ export function lookupExits(code: number): ExitRule[] {
 }
 
 /**
- * Checks that `-S`/`-L` come with `-t`.
+ * Checks that `-S`/`-L` come with `-t` (unless `-s` names the pane).
  *
  * @throws {UsageError} a socket flag without a target.
  */
 export function checkSocketNeedsTarget(flags: TargetFlags): void {
-  if (
-    (flags.socket !== undefined || flags.socketName !== undefined) && flags.target === undefined
-  ) {
+  if (targetSource(flags) === "explicit" && flags.target === undefined) {
     throw new UsageError("-S/--socket requires -t/--target");
   }
 }

@@ -10,6 +10,8 @@ import { type AfterSend, AnchoredView, outputAfterSend } from "./anchor.ts";
 import type { CaptureOptions } from "./capture.ts";
 import type { LineMatcher } from "./lines.ts";
 import type { Pane, PaneSnapshot } from "./pane.ts";
+import { TerminalLines } from "./render.ts";
+import type { PaneTap } from "./tap.ts";
 import { type Probe, type UntilOptions, waitUntil } from "./until.ts";
 
 /** How a wait for text ended. */
@@ -26,6 +28,11 @@ export interface WaitOptions extends UntilOptions {
   history?: number;
   /** Match only output that appeared after a send. */
   after?: AfterSend;
+  /**
+   * With `after`: the tap opened with the send; output is read from it (every
+   * line, whatever the pane's history keeps) instead of from the grid.
+   */
+  tap?: PaneTap;
 }
 
 /**
@@ -37,7 +44,9 @@ export interface WaitOptions extends UntilOptions {
  */
 export async function waitForText(pane: Pane, options: WaitOptions): Promise<WaitOutcome> {
   const probe = options.after
-    ? new LinesAfterSend(options.after, options.matcher, options.onProgress)
+    ? options.tap
+      ? new StreamLinesAfterSend(options.tap, options.after, options.matcher)
+      : new LinesAfterSend(options.after, options.matcher, options.onProgress)
     : new RecentLines(options.history ?? 1000, options.matcher);
   const outcome = await waitUntil(pane, probe, options);
   switch (outcome.kind) {
@@ -95,3 +104,41 @@ class LinesAfterSend implements Probe<string> {
     return line === undefined ? undefined : { done: line };
   }
 }
+
+/** Matches only the output lines after a send, read from the pane's tap. */
+class StreamLinesAfterSend implements Probe<string> {
+  lastText = "";
+  readonly #stream = new TerminalLines();
+  #checked = 0;
+  #quiet = 0;
+
+  constructor(
+    private readonly tap: PaneTap,
+    private readonly after: AfterSend,
+    private readonly matcher: LineMatcher,
+  ) {}
+
+  capture(): null {
+    return null; // the state is enough: the text comes from the tap
+  }
+
+  test() {
+    const bytes = this.tap.read();
+    if (bytes.length === 0) {
+      this.#quiet++;
+      return this.#quiet < 2 ? "soon" as const : undefined;
+    }
+    this.#quiet = 0;
+    this.#stream.write(bytes);
+    const lines = outputAfterSend(this.#stream.all(), this.after.sent);
+    this.lastText = lines.slice(-LAST_TEXT_LINES).join("\n");
+    // Lines matched before are not matched again; the last (maybe partial) one is.
+    const from = Math.max(0, this.#checked - 1);
+    this.#checked = lines.length;
+    const line = lines.slice(from).find(this.matcher);
+    return line === undefined ? "soon" as const : { done: line };
+  }
+}
+
+/** How many lines a timed-out stream wait reports as its last text. */
+const LAST_TEXT_LINES = 1000;

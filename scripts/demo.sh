@@ -40,7 +40,7 @@ unset TMUX TMUX_PANE REGISTRY_FILE CLAUDE_TMUX_REGISTRY REGISTRY_LOCK
 mkdir -m 700 "$demo/tmux"
 
 # The shims a user installs once (`deno task install-shims DIR`), here in the demo's ./tools/.
-deno run --quiet --allow-read --allow-write "$repo/scripts/install-shims.ts" "$demo/tools" 2>/dev/null
+deno run --quiet --allow-read --allow-write --allow-run "$repo/scripts/install-shims.ts" "$demo/tools" 2>/dev/null
 cd "$demo"
 
 bold() { if [ -t 1 ]; then printf '\033[1m%s\033[0m\n' "$1"; else printf '%s\n' "$1"; fi; }

@@ -302,3 +302,79 @@ Deno.test("an unusable registry: every tool names the file, changes nothing", as
     });
   }
 });
+
+// Registry and environment faults (issue 12, item 11): each is one clear line with the
+// documented code, and the registry is left as it was.
+
+/** A fault of the environment or of the registry's location, met by one tool call. */
+interface FaultCase {
+  what: string;
+  tool: ToolName;
+  args: string[];
+  code: number;
+  stderr: RegExp;
+}
+
+Deno.test("registry and environment faults: one clear line, the documented code", async (t) => {
+  const registryTools = TOOL_NAMES.filter((tool) => LOOKUP_ARGS[tool] !== null);
+
+  for (const value of ["-1", "abc"]) {
+    await t.step(`LOCK_TIMEOUT=${value}: every registry tool's argument-error code`, async () => {
+      await using box = await Sandbox.create();
+      await box.writeSessions({ one: testEntry(box.socket("gone.sock"), "one:0.0") });
+      const before = await Deno.readFile(box.registryFile);
+      const cases: FaultCase[] = registryTools.map((tool) => ({
+        what: `LOCK_TIMEOUT=${value}`,
+        tool,
+        args: LOOKUP_ARGS[tool]!,
+        code: USAGE_EXIT[tool],
+        stderr: new RegExp(
+          `^(Error: )?LOCK_TIMEOUT must be a number of seconds, 0 or more \\(got "${value}"\\)\n$`,
+        ),
+      }));
+      const results = await pooled(
+        4,
+        cases.map(({ tool, args }) => () =>
+          runGuarded(box, tool, args, { env: { LOCK_TIMEOUT: value }, guardMs: 20_000 })
+        ),
+      );
+      cases.forEach((c, i) => assertCleanFailure(results[i], c, `${c.tool}: ${c.what}`));
+      assertEquals(await Deno.readFile(box.registryFile), before);
+    });
+  }
+
+  await t.step("a dangling symlink at .sessions.lock: writers say so, exit 1", async () => {
+    await using box = await Sandbox.create();
+    await box.writeSessions({ one: testEntry(box.socket("gone.sock"), "one:0.0") });
+    const lock = join(box.socketDir, ".sessions.lock");
+    await Deno.symlink(join(box.root, "no-such-folder", "lock"), lock);
+    const before = await Deno.readFile(box.registryFile);
+    const problem = new RegExp(
+      `^Error: Cannot write registry lock ${lock}: it is a symlink to .*no-such-folder/lock, ` +
+        `which can't be created \\(its folder is missing\\)\n$`,
+    );
+    const cases: FaultCase[] = [
+      { what: "create", tool: "create-session", args: ["-n", "fresh"], code: 1, stderr: problem },
+      { what: "cleanup", tool: "cleanup-sessions", args: [], code: 1, stderr: problem },
+    ];
+    for (const c of cases) assertCleanFailure(await runGuarded(box, c.tool, c.args), c, c.what);
+    assertEquals(await Deno.readFile(box.registryFile), before);
+    equal((await box.tmuxRaw(box.defaultSocket, "has-session", "-t", "=fresh")).code, 1);
+  });
+
+  await t.step("create-session -S in a missing folder: tmux failed (3), saying why", async () => {
+    await using box = await Sandbox.create();
+    const socket = join(box.root, "missing-folder", "x.sock");
+    const r = await runGuarded(box, "create-session", ["-n", "x", "-S", socket]);
+    assertCleanFailure(r, {
+      code: 3,
+      stderr: new RegExp(
+        `^Error: tmux new-session failed: the socket's folder ${
+          join(box.root, "missing-folder")
+        } ` +
+          "does not exist\n$",
+      ),
+    });
+    equal(await Deno.stat(box.registryFile).then(() => true, () => false), false, "not registered");
+  });
+});

@@ -1,7 +1,13 @@
 import { deepEqual as assertEquals, equal, match as assertMatch } from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
-import { json, Sandbox, type ToolResult } from "./helpers.ts";
+import { staticPermissionFlags, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
+import {
+  MULTI_TOOL,
+  multiToolPermissionFlags,
+  type Target,
+  verifyBinary,
+} from "../scripts/build.ts";
+import { json, runProgram, Sandbox, type ToolResult, toolScript } from "./helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -11,7 +17,7 @@ async function build(
   command: "bundle" | "compile",
   out: string,
   env: Record<string, string> = {},
-  tools: ToolName[] = [],
+  tools: Target[] = [],
 ) {
   const r = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -133,4 +139,88 @@ Deno.test("deno task compile names DENORT_BIN in one line when the runtime can't
   equal(lines.length, 1, r.stderr);
   assertMatch(lines[0], /^compile of pane-health failed: .*set DENORT_BIN to a local denort/);
   assertEquals(await ls(join(out, "bin")), []);
+});
+
+Deno.test("deno task compile fails in one line when DENORT_BIN makes it write the deno CLI", async () => {
+  // deno compile "succeeds" with a plain deno as its runtime and writes the
+  // deno CLI itself; the build runs what it built and says so.
+  await using box = await Sandbox.create();
+  const out = join(box.root, "compiled");
+  for (const target of ["list-sessions", "ctmux"] as const) {
+    const r = await build("compile", out, { DENORT_BIN: Deno.execPath() }, [target]);
+    equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    equal(lines.length, 1, r.stderr);
+    assertMatch(
+      lines[0],
+      new RegExp(
+        `^compile of ${target} failed: \\S+/bin/${target} is not the tool: its --help exited \\d+ ` +
+          `and printed ".*"; DENORT_BIN=\\S+ is not the denort runtime of deno ${Deno.version.deno}$`,
+      ),
+    );
+    assertEquals(await ls(join(out, "bin")), [], "the wrong binary is removed");
+  }
+});
+
+Deno.test("the compile check passes every real tool and ctmux, run with their baked-in flags", async () => {
+  const targets = [...TOOL_NAMES, MULTI_TOOL] as const;
+  const verdicts = await Promise.all(targets.map((target) => {
+    const flags = target === MULTI_TOOL
+      ? multiToolPermissionFlags()
+      : staticPermissionFlags(target);
+    const command = [Deno.execPath(), "run", "--quiet", ...flags, toolScript(target)];
+    return verifyBinary(command, target);
+  }));
+  assertEquals(verdicts, targets.map(() => undefined));
+  // And it is not fooled by a program that only prints the usage.
+  const liar = ["bash", "-c", 'echo "Usage: pane-health.sh [-h]"', "_"];
+  assertMatch(
+    (await verifyBinary(liar, "pane-health"))!,
+    /^is not the tool: '-S \S+\/none\.sock -t x' in an empty world exited 0 \(expected 4\)/,
+  );
+});
+
+Deno.test("ctmux runs the tool its first argument or its own name names", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await box.newSession(sock, "multi");
+  const flags = multiToolPermissionFlags();
+  const ctmux = (args: string[], argv0?: string) =>
+    runProgram(
+      "bash",
+      [
+        "-c",
+        'name=$1; shift; exec ${name:+-a "$name"} "$@"',
+        "_",
+        argv0 ?? "",
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        ...flags,
+        toolScript(MULTI_TOOL),
+        ...args,
+      ],
+      { env: box.env, cwd: box.root },
+    );
+  const direct = await box.run("pane-health", ["-S", sock, "-t", "multi"]);
+  equal(direct.code, 0, direct.stderr);
+  for (
+    const [args, argv0] of [
+      [["pane-health", "-S", sock, "-t", "multi"], undefined],
+      [["pane-health.sh", "-S", sock, "-t", "multi"], undefined],
+      [["-S", sock, "-t", "multi"], "/somewhere/bin/pane-health.sh"],
+      [["-S", sock, "-t", "multi"], "pane-health"],
+    ] as const
+  ) {
+    const r = await ctmux([...args], argv0);
+    assertEquals([r.code, r.stdout, r.stderr], [0, direct.stdout, ""], `${argv0} ${args[0]}`);
+  }
+  const missing = await ctmux(["capture-pane", "-S", sock, "-t", "nope"]);
+  equal(missing.code, 2, "the tool's own exit code passes through");
+  const unknown = await ctmux(["nope", "-h"]);
+  equal(unknown.code, 2);
+  assertMatch(unknown.stderr, /^ctmux: unknown tool 'nope' \(one of: create-session, .*run\)\n$/);
+  const help = await ctmux(["--help"]);
+  equal(help.code, 0);
+  assertMatch(help.stdout, /^Usage: ctmux TOOL \[ARGS\.\.\.\]/);
 });

@@ -5,6 +5,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { join } from "node:path";
+import { wrappedTmux } from "./fixtures/broken_tmux.ts";
 import { Sandbox } from "./helpers.ts";
 
 /** 2025-11-24T16:00:00Z */
@@ -190,25 +191,26 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
 
 Deno.test("cleanup-sessions keeps an entry whose health can't be decided", async () => {
   await using box = await Sandbox.create();
+  const { path } = await wrappedTmux(box);
   await box.writeRegistry(JSON.stringify({
     sessions: {
-      "no-socket": { target: "a:0.0", type: "shell", created_at: "2025-11-24T15:30:00Z" },
+      "on-broken": entry(box.socket("broken.sock"), "a:0.0", "2025-11-24T15:30:00Z"),
       "on-gone": entry(box.socket("gone.sock"), "on-gone:0.0", "2025-11-24T15:30:00Z"),
     },
     version: "1.0",
   }));
-  const env = { NOW_EPOCH: NOW };
+  const env = { NOW_EPOCH: NOW, PATH: path };
   const r = await box.run("cleanup-sessions", [], { env });
   assertEquals([r.code, r.stderr], [0, ""]);
   equal(
     r.stdout,
     "Removing 1 session(s):\n  - on-gone (dead/missing/zombie)\nRemoved 1 session(s) successfully.\n",
   );
-  assertEquals(Object.keys((await box.registry()).sessions), ["no-socket"]);
+  assertEquals(Object.keys((await box.registry()).sessions), ["on-broken"]);
   const old = await box.run("cleanup-sessions", ["--older-than", "10m"], { env });
   equal(
     old.stdout,
-    "Removing 1 session(s):\n  - no-socket (older than 10m)\nRemoved 1 session(s) successfully.\n",
+    "Removing 1 session(s):\n  - on-broken (older than 10m)\nRemoved 1 session(s) successfully.\n",
   );
 });
 

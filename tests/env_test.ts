@@ -1,5 +1,6 @@
-import { deepEqual as assertEquals, equal, ok } from "node:assert/strict";
+import { deepEqual as assertEquals, equal, ok, throws } from "node:assert/strict";
 import { lockTimeoutSeconds, nowEpochSeconds, resolvePaths } from "../lib/env.ts";
+import { UsageError } from "../lib/errors.ts";
 
 Deno.test("resolvePaths follows COMPAT 'Environment and files'", async (t) => {
   await t.step("nothing set: /tmp socket dir, XDG registry under HOME, legacy import path", () => {
@@ -67,14 +68,15 @@ Deno.test("resolvePaths follows COMPAT 'Environment and files'", async (t) => {
   });
 });
 
-Deno.test("LOCK_TIMEOUT: seconds, default 5, bad values fall back", () => {
+Deno.test("LOCK_TIMEOUT: seconds, default 5, a bad value is an error", () => {
   equal(lockTimeoutSeconds({}), 5);
   equal(lockTimeoutSeconds({ LOCK_TIMEOUT: "1" }), 1);
   equal(lockTimeoutSeconds({ LOCK_TIMEOUT: "0.5" }), 0.5);
   equal(lockTimeoutSeconds({ LOCK_TIMEOUT: "0" }), 0);
   equal(lockTimeoutSeconds({ LOCK_TIMEOUT: "" }), 5);
-  equal(lockTimeoutSeconds({ LOCK_TIMEOUT: "soon" }), 5);
-  equal(lockTimeoutSeconds({ LOCK_TIMEOUT: "-1" }), 5);
+  for (const bad of ["soon", "-1", "1e3", "5s", "Infinity", "9".repeat(400)]) {
+    throws(() => lockTimeoutSeconds({ LOCK_TIMEOUT: bad }), UsageError, bad);
+  }
 });
 
 Deno.test("NOW_EPOCH fixes 'now'; otherwise the clock", () => {

@@ -255,6 +255,24 @@ function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
+/** Runs a program with exactly `env`, stdin closed, and reports what it did. */
+export async function runProgram(
+  program: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string },
+): Promise<ToolResult> {
+  const out = await new Deno.Command(program, {
+    args,
+    env: options.env,
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 /** A registry entry with fixed timestamps. */
 export function testEntry(
   socket: string,

@@ -208,7 +208,7 @@ Deno.test("look-ups by name read the registry; touch: true updates last_active",
   await using _sh = await createSession({ name: "quiet", socket, context, killOnDispose: true });
   const old = "2000-01-01T00:00:00Z";
   await context.registry.update((data) => {
-    data.sessions.quiet.last_active = old;
+    (data.sessions.quiet as Record<string, unknown>).last_active = old;
   });
   const before = await Deno.readTextFile(context.paths.registryFile);
   equal((await paneHealth({ session: "quiet", context })).status, "healthy");
@@ -216,7 +216,8 @@ Deno.test("look-ups by name read the registry; touch: true updates last_active",
   await run({ session: "quiet", command: "true", context });
   equal(await Deno.readTextFile(context.paths.registryFile), before);
   await paneHealth({ session: "quiet", context, touch: true });
-  const after = (await context.registry.read()).sessions.quiet.last_active;
+  const after = ((await context.registry.read()).sessions.quiet as Record<string, unknown>)
+    .last_active;
   assert(after !== old, `last_active is still ${after}`);
 });
 

@@ -5,6 +5,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { join } from "node:path";
+import { wrappedTmux } from "./fixtures/broken_tmux.ts";
 import { json, Sandbox } from "./helpers.ts";
 
 /** 2025-11-24T16:00:00Z */
@@ -77,7 +78,7 @@ Deno.test("list-sessions prints the table byte for byte", async (t) => {
         "alive-one            live.sock            alive-one:0.0        alive      4242     30s ago        ",
         "dies                 live.sock            dies:0.0             dead       77       26m ago        ",
         "missing-session-with live.sock            missing-session-with missing    -        5h ago         ",
-        "no-socket            -                    -                    unknown    -        30s ago        ",
+        "no-socket            -                    -                    invalid    -        30s ago        ",
         "on-gone-server       a-very-long-socket-n on-gone-server:0.0   server     1        7d ago         ",
         "",
         "Total: 6 | Alive: 2 | Dead: 4",
@@ -113,7 +114,7 @@ Deno.test("list-sessions prints the table byte for byte", async (t) => {
         ["alive-one", "alive", 4242],
         ["dies", "dead", 77],
         ["missing-session-with-a-long-name", "missing", null],
-        ["no-socket", "unknown", null],
+        ["no-socket", "invalid", null],
         ["on-gone-server", "server", 1],
       ],
     );
@@ -154,23 +155,6 @@ Deno.test("list-sessions sorts names by code point, not by locale", async () => 
   assertEquals(out.sessions.map((s) => s.status), ["server", "server", "server", "server"]);
   assertEquals([out.alive, out.dead], [0, 4]);
 });
-
-/** A `tmux` in front of the real one: logs every call, fails on sockets named `broken.sock`. */
-async function wrappedTmux(box: Sandbox): Promise<{ path: string; log: string }> {
-  const bin = join(box.root, "bin");
-  const log = join(box.root, "tmux-calls.log");
-  await Deno.mkdir(bin);
-  const which = await new Deno.Command("sh", { args: ["-c", "command -v tmux"] }).output();
-  const realTmux = new TextDecoder().decode(which.stdout).trim();
-  await Deno.writeTextFile(
-    join(bin, "tmux"),
-    `#!/bin/sh\necho "$*" >> '${log}'\n` +
-      `case "$*" in *broken.sock*) echo "protocol version mismatch" >&2; exit 1;; esac\n` +
-      `exec '${realTmux}' "$@"\n`,
-    { mode: 0o755 },
-  );
-  return { path: `${bin}:${box.env.PATH}`, log };
-}
 
 function okEntry(socket: string, target = "ok:0.0") {
   return {

@@ -74,7 +74,9 @@ Deno.test("50 writers at once (tools, library calls, bash flock writers) lose no
   for (const r of tools) equal(r.code, 0, r.stderr);
   for (const r of bashes) equal(r.code, 0, new TextDecoder().decode(r.stderr));
   equal(libs.length, libNames.length);
-  const data = parseRegistry(await Deno.readTextFile(box.registryFile), box.registryFile);
+  const data = parseRegistry(await Deno.readTextFile(box.registryFile), box.registryFile) as {
+    sessions: Record<string, Record<string, unknown>>;
+  };
   assertEquals(
     Object.keys(data.sessions).sort(),
     [...bashNames, ...libNames, ...toolNames].sort(),

@@ -15,10 +15,15 @@ import {
   sessionNames,
   writeAtomic,
 } from "../lib/registry.ts";
+import { staticPermissionFlags } from "../lib/permissions.ts";
+import { runGuarded } from "./fixtures/guarded_run.ts";
 import { json, pickToolkitEnv, Sandbox } from "./helpers.ts";
 
 const FIXTURE = new URL("./fixtures/registry_op.ts", import.meta.url).pathname;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** The registry file as parsed JSON, with its top-level extras. */
+type RegistryDoc = Record<string, unknown> & { sessions: Record<string, Record<string, unknown>> };
 
 function registryOf(box: Sandbox, extra: Record<string, string> = {}): Registry {
   return new Registry({ env: pickToolkitEnv(box.toolEnv(extra)), notice: () => {} });
@@ -87,7 +92,7 @@ Deno.test("registry file format and field rules", async (t) => {
   });
 
   await t.step("unknown fields survive; re-adding keeps created_at and extras", async () => {
-    const data = await box.registry() as unknown as Record<string, unknown> & RegistryData;
+    const data = await box.registry() as unknown as RegistryDoc;
     data.owner_tool = { name: "other", v: 2 };
     Object.assign(data.sessions.alpha, {
       created_at: "2020-01-02T03:04:05Z",
@@ -97,7 +102,7 @@ Deno.test("registry file format and field rules", async (t) => {
     });
     await box.writeRegistry(JSON.stringify(data, null, 2) + "\n");
     await reg.touch("nopid"); // a rewrite for another entry
-    let now = await box.registry() as unknown as Record<string, unknown> & RegistryData;
+    let now = await box.registry() as unknown as RegistryDoc;
     assertEquals(now.owner_tool, { name: "other", v: 2 });
     equal(now.sessions.alpha.note, "keep me");
 
@@ -106,7 +111,7 @@ Deno.test("registry file format and field rules", async (t) => {
       target: "alpha:1.2",
       type: "shell",
     });
-    now = await box.registry() as unknown as Record<string, unknown> & RegistryData;
+    now = await box.registry() as unknown as RegistryDoc;
     assertEquals(now.sessions.alpha, entry);
     assertEquals(Object.keys(entry), [
       "socket",
@@ -206,7 +211,6 @@ Deno.test("an unusable registry is reported and never overwritten", async (t) =>
     ["sessions an array", '{"sessions": [], "version": "1.0"}\n', /'sessions' is not an object/],
     ["no sessions", '{"version": "1.0"}\n', /'sessions' is missing/],
     ["top level an array", "[]\n", /top level is not an object/],
-    ["entry not an object", '{"sessions": {"a": 1}, "version": "1.0"}\n', /session "a" is not/],
     ["not UTF-8", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), /not valid UTF-8/],
   ];
   for (const [label, content, problem] of cases) {
@@ -286,7 +290,7 @@ Deno.test("registry writes are atomic and clean up temp files", async (t) => {
       // Make the final rename fail: the registry path becomes a non-empty directory.
       Deno.removeSync(box.registryFile);
       Deno.mkdirSync(join(box.registryFile, "blocker"), { recursive: true });
-      data.sessions.b = { ...data.sessions.a, target: "b:0.0" };
+      data.sessions.b = { socket: "/b.sock", target: "b:0.0" };
     }).then(() => undefined, (e) => e);
     ok(error instanceof Error, "the rename failed");
     assertEquals(await dirNames(box.socketDir), before);
@@ -429,33 +433,77 @@ Deno.test("the old default registry is imported once into a new XDG registry", a
   });
 
   await t.step("nothing to import: no notice, and the check happens once", async () => {
-    for (const text of ['{"sessions": {}, "version": "1.0"}\n', "not json\n"]) {
-      await using box = await Sandbox.create({ socketDirEnv: false });
-      const legacy = await withLegacy(box, text);
-      const notices: string[] = [];
-      const reg = new Registry({
-        env: pickToolkitEnv(box.toolEnv()),
-        notice: (m) => notices.push(m),
-      });
-      assertEquals(await reg.read(), { sessions: {}, version: "1.0" });
-      assertEquals(notices, []);
-      equal(await Deno.readTextFile(reg.file), serializeRegistry({ sessions: {}, version: "1.0" }));
-      equal(await Deno.readTextFile(legacy), text);
-    }
-  });
-
-  await t.step("an old registry owned by another user is not imported", async () => {
     await using box = await Sandbox.create({ socketDirEnv: false });
-    const legacy = await withLegacy(box, legacyText);
-    await Deno.chown(legacy, 65534, 65534);
+    const text = '{"sessions": {}, "version": "1.0"}\n';
+    const legacy = await withLegacy(box, text);
     const notices: string[] = [];
     const reg = new Registry({
       env: pickToolkitEnv(box.toolEnv()),
       notice: (m) => notices.push(m),
     });
-    assertEquals(sessionNames(await reg.read()), []);
+    assertEquals(await reg.read(), { sessions: {}, version: "1.0" });
     assertEquals(notices, []);
+    equal(await Deno.readTextFile(reg.file), serializeRegistry({ sessions: {}, version: "1.0" }));
+    equal(await Deno.readTextFile(legacy), text);
   });
+
+  // Refused like every other path, and said once (the new registry is created all the same).
+  const refusals: [string, (box: Sandbox, legacy: string) => Promise<void>, RegExp][] = [
+    [
+      "an invalid old registry",
+      (_, legacy) => Deno.writeTextFile(legacy, "not json\n"),
+      /: not valid JSON$/,
+    ],
+    [
+      "an old registry owned by another user",
+      (_, legacy) => Deno.chown(legacy, 65534, 65534),
+      /: Refusing to use old registry .*: owned by uid 65534/,
+    ],
+    [
+      "an old registry in a folder others can write",
+      (box) => Deno.chmod(join(box.env.TMPDIR, "claude-tmux-sockets"), 0o777),
+      /: Refusing to use old registry directory .*: writable by group and others/,
+    ],
+  ];
+  for (const [label, spoil, problem] of refusals) {
+    await t.step(`${label} is not imported, and said so once`, async () => {
+      await using box = await Sandbox.create({ socketDirEnv: false });
+      const legacy = await withLegacy(box, legacyText);
+      await spoil(box, legacy);
+      const notices: string[] = [];
+      const reg = new Registry({
+        env: pickToolkitEnv(box.toolEnv()),
+        notice: (m) => notices.push(m),
+      });
+      assertEquals(sessionNames(await reg.read()), []);
+      equal(notices.length, 1, notices.join("\n"));
+      assertMatch(
+        notices[0],
+        new RegExp(`^Old registry ${legacy} not imported \\(not tried again\\)`),
+      );
+      assertMatch(notices[0], problem);
+      assertEquals(sessionNames(await reg.read()), []);
+      await reg.add("n", { socket: "/s", target: "n", type: "shell" });
+      equal(notices.length, 1, "said once");
+    });
+  }
+
+  await t.step(
+    "a tool process (shebang permissions) says it once, on stderr, and works",
+    async () => {
+      await using box = await Sandbox.create({ socketDirEnv: false });
+      await withLegacy(box, legacyText);
+      await Deno.chmod(join(box.env.TMPDIR, "claude-tmux-sockets"), 0o777);
+      // The shebang's read permission covers the old folder; the scoped one grants only the file.
+      const options = { script: FIXTURE, flags: () => staticPermissionFlags("list-sessions") };
+      const r = await runGuarded(box, "list-sessions", ["read"], options);
+      equal(r.code, 0, r.stderr);
+      assertEquals(json(r), []);
+      assertMatch(r.stderr, /^Old registry .* not imported \(not tried again\): Refusing .*\n$/);
+      const again = await runGuarded(box, "list-sessions", ["read"], options);
+      assertEquals([again.code, again.stderr], [0, ""]);
+    },
+  );
 
   await t.step("never with CLAUDE_TMUX_SOCKET_DIR set", async () => {
     await using box = await Sandbox.create();

@@ -296,17 +296,36 @@ Deno.test("registry writes never follow a planted symlink", async (t) => {
     await Deno.remove(target);
   });
 
-  await t.step("a symlink out of the registry folder: refused, its target untouched", async () => {
-    const outside = join(box.root, "outside.json");
-    await Deno.rename(box.registryFile, outside);
-    const text = await Deno.readTextFile(outside);
-    await Deno.symlink(outside, box.registryFile);
-    const r = await runGuarded(box, "create-session", ["-n", "three"]);
-    // The tool may not read outside its folders (lib/permissions.ts): a clean refusal.
-    assertCleanFailure(r, { code: 1, stderr: /Requires read access to ".*outside\.json"/ });
-    equal(await Deno.readTextFile(outside), text);
+  await t.step(
+    "a symlink into another private folder: read, replaced, its target untouched",
+    async () => {
+      const outside = join(box.root, "outside.json");
+      await Deno.rename(box.registryFile, outside);
+      const text = await Deno.readTextFile(outside);
+      await Deno.symlink(outside, box.registryFile);
+      // lib/permissions.ts grants the link's real path for reading (a registry linked into
+      // another private folder works, issue 12); the write still goes to a new file here.
+      const r = await runGuarded(box, "create-session", ["-n", "three"]);
+      equal(r.code, 0, r.stderr);
+      equal(await Deno.readTextFile(outside), text, "the symlink's target is untouched");
+      ok((await Deno.lstat(box.registryFile)).isFile, "a regular file now");
+      assertEquals(Object.keys((await box.registry()).sessions), ["one", "two", "three"]);
+      await Deno.remove(outside);
+    },
+  );
+
+  await t.step("a symlink to a file others can write: refused, its target untouched", async () => {
+    const registry = await Deno.readTextFile(box.registryFile);
+    const shared = join(box.root, "shared.json");
+    await Deno.writeTextFile(shared, registry, { mode: 0o666 });
+    await Deno.chmod(shared, 0o666);
     await Deno.remove(box.registryFile);
-    await Deno.rename(outside, box.registryFile);
+    await Deno.symlink(shared, box.registryFile);
+    const r = await runGuarded(box, "create-session", ["-n", "refused"]);
+    assertCleanFailure(r, { code: 1, stderr: /writable by group and others/ });
+    equal(await Deno.readTextFile(shared), registry);
+    await Deno.remove(box.registryFile);
+    await Deno.writeTextFile(box.registryFile, registry, { mode: 0o600 });
   });
 
   await t.step("a lock file that is a symlink is only locked, never written", async () => {
@@ -318,7 +337,12 @@ Deno.test("registry writes never follow a planted symlink", async (t) => {
     const r = await runGuarded(box, "create-session", ["-n", "four"]);
     equal(r.code, 0, r.stderr);
     equal(await Deno.readTextFile(victim), precious);
-    assertEquals(Object.keys((await box.registry()).sessions).sort(), ["four", "one", "two"]);
+    assertEquals(Object.keys((await box.registry()).sessions).sort(), [
+      "four",
+      "one",
+      "three",
+      "two",
+    ]);
   });
 });
 
@@ -403,7 +427,7 @@ Deno.test("names and patterns never reach a shell or a tmux format", async (t) =
   });
 
   await t.step("names tmux could not keep or find are refused before tmux runs", async () => {
-    for (const name of ["$x", "x;"]) {
+    for (const name of ["$x", "=x", "x;"]) {
       const r = await runGuarded(box, "create-session", ["-n", name]);
       assertCleanFailure(r, { code: 1, stderr: /^Error: Invalid session name / }, name);
     }

@@ -171,7 +171,13 @@ Deno.test("capture and snapshot read a pane's text and state together", async ()
   assertEquals(await core.capture({ trimTrailingBlank: true, last: 1 }), ["beta"]);
   const snap = await core.snapshot({ history: 10, trimTrailingBlank: true });
   assertEquals(snap.lines, ["alpha", "beta"]);
-  assertEquals(snap.state, { dead: false, historySize: 0, cursorY: 2, session: "cap" });
+  assertEquals(snap.state, {
+    dead: false,
+    historySize: 0,
+    historyLimit: 2000,
+    cursorY: 2,
+    session: "cap",
+  });
 });
 
 Deno.test("the control-mode client wakes on output, keeps the window size, and leaves", async () => {

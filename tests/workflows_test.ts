@@ -15,7 +15,7 @@
  */
 import { deepEqual as assertEquals, equal, match as assertMatch } from "node:assert/strict";
 import { join } from "node:path";
-import { type ToolResult, waitUntil } from "./helpers.ts";
+import { runProgram, type ToolResult, waitUntil } from "./helpers.ts";
 import { Sandbox } from "./helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -54,21 +54,8 @@ class GuideShell {
   }
 
   /** Runs `script` with bash in the user's folder. */
-  async sh(script: string): Promise<ToolResult> {
-    const out = await new Deno.Command("bash", {
-      args: ["-c", script],
-      cwd: this.work,
-      env: this.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
+  sh(script: string): Promise<ToolResult> {
+    return runProgram("bash", ["-c", script], { env: this.env, cwd: this.work });
   }
 
   /** Runs `script` and requires exit 0 with nothing on stderr. */

@@ -15,7 +15,12 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
-import { checkSocketNeedsTarget, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import {
+  checkSocketNeedsTarget,
+  explicitTargetMissing,
+  lookupExits,
+  TARGET_FLAGS,
+} from "../lib/target.ts";
 
 const USAGE =
   `Usage: capture-pane.sh [-s NAME | -t TARGET [-S SOCKET]] [-n LINES] [-a] [-J] [-e] [--json] [-h]
@@ -66,7 +71,7 @@ await runTool({
   formatError: (error) => error instanceof UsageError ? `Error: ${error.message}` : undefined,
   async main(flags) {
     checkSocketNeedsTarget(flags);
-    if (flags.target === "") throw new UsageError("target must not be empty");
+    if (explicitTargetMissing(flags)) throw new UsageError("target must not be empty");
     if (flags.all && flags.lines !== undefined) {
       throw new UsageError("use either -n or -a, not both");
     }

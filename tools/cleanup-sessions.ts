@@ -59,7 +59,7 @@ await runTool({
       olderThanSeconds,
       olderThanLabel: label,
       nowEpoch: nowEpochSeconds(),
-    }, { dryRun });
+    }, { dryRun, socketDir: context.paths.socketDir });
     if (registryEmpty) {
       console.log("No sessions in registry.");
       return 0;

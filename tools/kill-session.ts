@@ -116,7 +116,7 @@ await runTool({
     }
 
     console.log(`Killing tmux session: ${kill.session}`);
-    const outcome = await killSession(registry, kill);
+    const outcome = await killSession(registry, { ...kill, socketDir: context.paths.socketDir });
     report(outcome, kill, verbose);
     return exitCode(outcome);
   },

@@ -18,7 +18,12 @@ import {
 } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
 import { runCommand } from "../lib/run.ts";
-import { checkSocketNeedsTarget, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import {
+  checkSocketNeedsTarget,
+  explicitTargetMissing,
+  lookupExits,
+  TARGET_FLAGS,
+} from "../lib/target.ts";
 
 const USAGE = `Usage: run.sh [-s NAME | -t TARGET [-S SOCKET]] -c COMMAND [-T SECONDS] [--json] [-h]
        run.sh [-s NAME | -t TARGET [-S SOCKET]] [-T SECONDS] [--json] -- COMMAND...
@@ -84,7 +89,7 @@ await runTool({
   formatError: (error) => error instanceof UsageError ? `Error: ${error.message}` : undefined,
   async main(flags, rest) {
     checkSocketNeedsTarget(flags);
-    if (flags.target === "") throw new UsageError("target must not be empty");
+    if (explicitTargetMissing(flags)) throw new UsageError("target must not be empty");
     if (flags.command !== undefined && rest.length > 0) {
       throw new UsageError("give the command either with -c or after --, not both");
     }

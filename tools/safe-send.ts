@@ -20,7 +20,7 @@ import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
 import { Context } from "../lib/context.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
-import { lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
@@ -95,7 +95,7 @@ await runTool({
     if (flags.literal && flags.multiline) {
       throw new UsageError("Error: --multiline and --literal are mutually exclusive");
     }
-    if (flags.target === "" || (flags.socket ?? socketName) !== undefined && !flags.target) {
+    if (explicitTargetMissing({ ...flags, socketName })) {
       throw new UsageError("target is required");
     }
     const command = flags.command;
@@ -116,9 +116,8 @@ await runTool({
     const pattern = flags.wait ?? "";
     const matcher = pattern === "" ? undefined : compilePattern(pattern);
 
-    const { server, target } = await new Context().locate({ ...flags, socketName }, {
-      touch: true,
-    });
+    const context = new Context();
+    const { server, target } = await context.locate({ ...flags, socketName }, { touch: true });
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
     const outcome = await safeSend(server, target, {
       text: command,
@@ -129,6 +128,7 @@ await runTool({
       backoffMs: interval * 1000,
       intervalMs: interval * 1000,
       onProgress: progress,
+      socketDir: context.paths.socketDir,
     });
     switch (outcome.kind) {
       case "not_ready":

@@ -9,7 +9,7 @@ import { parseNumber, runTool } from "../lib/cli.ts";
 import { InvalidPatternError, TmuxNotFoundError, UsageError } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
 import { compilePattern } from "../lib/lines.ts";
-import { lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 import { waitForText } from "../lib/wait.ts";
 
 const USAGE =
@@ -57,9 +57,9 @@ await runTool({
       : undefined,
   async main(flags) {
     const pattern = flags.pattern ?? "";
-    const missingTarget = flags.target === "" ||
-      (flags.socket !== undefined && flags.target === undefined);
-    if (pattern === "" || missingTarget) throw new UsageError("target and pattern are required");
+    if (pattern === "" || explicitTargetMissing(flags)) {
+      throw new UsageError("target and pattern are required");
+    }
     const timeout = parseNumber(flags.timeout ?? "15", {
       integer: true,
       message: "timeout must be an integer number of seconds",
