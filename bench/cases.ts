@@ -54,6 +54,8 @@ export interface BenchCase {
   reaction?: { delayMs: number; trigger: (ctx: RunContext) => Promise<void> };
   /** Goal for the median, ms. */
   goalMs?: number;
+  /** Peak memory goal of this case, MiB (default {@link MEMORY_GOAL_MIB}, judged per tool). */
+  memoryGoalMiB?: number;
   /**
    * Goal for the median as a multiple of the `base` case's median, measured in
    * the same run; `floors` names the tmux floors of the two worlds, whose
@@ -215,5 +217,23 @@ export const CASES: BenchCase[] = [
     },
   }),
   tool("run", ["-s", "bench-run", "--", "true"], { id: "run -s bench-run -- true", goalMs: 60 }),
+  // Output integrity: every line back, however much; next to what `seq` alone takes.
+  floor(
+    "floor: seq 1 100000",
+    (w) => ({ ...w.tmuxCommand([]), cmd: "seq", args: ["1", "100000"] }),
+  ),
+  tool("run", ["-s", "bench-run", "-c", "seq 1 100000"], {
+    id: "run -s bench-run -c 'seq 1 100000' (all lines)",
+    goalMs: 400,
+  }),
+  floor(
+    "floor: seq 1 1000000",
+    (w) => ({ ...w.tmuxCommand([]), cmd: "seq", args: ["1", "1000000"] }),
+  ),
+  tool("run", ["-s", "bench-run", "-T", "60", "-c", "seq 1 1000000"], {
+    id: "run -s bench-run -c 'seq 1 1000000' (all lines)",
+    goalMs: 3000,
+    memoryGoalMiB: 200,
+  }),
   tool("capture-pane", ["-s", "bench-shell"]),
 ];

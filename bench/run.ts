@@ -451,6 +451,15 @@ function goals(cases: CaseResult[]): GoalResult[] {
   const peaks = new Map<string, CaseResult>();
   for (const c of cases) {
     if (!c.tool || c.peakMiB === undefined) continue;
+    const own = CASES.find((k) => k.id === c.id)?.memoryGoalMiB;
+    if (own !== undefined) {
+      out.push({
+        goal: `${c.id}: peak memory <= ${own} MiB`,
+        measured: `${c.peakMiB} MiB`,
+        status: c.peakMiB <= own ? "ok" : "miss",
+      });
+      continue;
+    }
     const best = peaks.get(c.tool);
     if (!best || best.peakMiB! < c.peakMiB) peaks.set(c.tool, c);
   }

@@ -13,8 +13,8 @@ import { privateDir } from "./tap.ts";
 
 /** Output as returned: maybe cut, with the whole of it in a file when cut. */
 export interface BoundedOutput {
-  /** The lines returned (with the note line in the middle when cut). */
-  lines: string[];
+  /** The text returned, lines joined by `\n` (with the note line in the middle when cut). */
+  text: string;
   /** Whether lines were left out. */
   truncated: boolean;
   /** How many lines the whole output has. */
@@ -29,40 +29,36 @@ export function sessionOutputDir(socketDir: string, session: string): string {
 }
 
 /**
- * Keeps at most `maxLines` lines (the first half and the last half) plus one
- * note line; the whole output goes to a new private file first.
+ * Keeps at most `maxLines` of the `total` lines of `text` (`\n`-joined): the
+ * first half and the last half, plus one note line; the whole output goes to
+ * a new private file first.
  */
 export async function boundOutput(
-  lines: string[],
+  text: string,
+  total: number,
   maxLines: number | undefined,
   where: { socketDir: string; session: string; runId: string },
 ): Promise<BoundedOutput> {
-  const total = lines.length;
   if (maxLines === undefined || total <= maxLines) {
-    return { lines, truncated: false, linesTotal: total };
+    return { text, truncated: false, linesTotal: total };
   }
   const dir = sessionOutputDir(where.socketDir, where.session);
   await ensurePrivateDir(privateDir(where.socketDir), "toolkit folder");
   await ensurePrivateDir(join(privateDir(where.socketDir), "output"), "output folder");
   await ensurePrivateDir(dir, "output folder");
   const file = join(dir, `${where.runId}.txt`);
-  await Deno.writeTextFile(file, lines.length ? `${lines.join("\n")}\n` : "", {
-    createNew: true,
-    mode: 0o600,
-  });
+  await Deno.writeTextFile(file, total ? `${text}\n` : "", { createNew: true, mode: 0o600 });
   const head = Math.ceil(maxLines / 2);
   const tail = maxLines - head;
   const left = total - head - tail;
-  return {
-    lines: [
-      ...lines.slice(0, head),
-      `[... ${left} lines left out; all ${total} lines are in ${file} ...]`,
-      ...(tail > 0 ? lines.slice(total - tail) : []),
-    ],
-    truncated: true,
-    linesTotal: total,
-    outputFile: file,
-  };
+  let headEnd = -1;
+  for (let i = 0; i < head; i++) headEnd = text.indexOf("\n", headEnd + 1);
+  let tailStart = text.length;
+  for (let i = 0; i < tail; i++) tailStart = text.lastIndexOf("\n", tailStart - 1);
+  const note = `[... ${left} lines left out; all ${total} lines are in ${file} ...]`;
+  const parts = [text.slice(0, headEnd), note];
+  if (tail > 0) parts.push(text.slice(tailStart + 1));
+  return { text: parts.join("\n"), truncated: true, linesTotal: total, outputFile: file };
 }
 
 /** Removes a tmux session's output files (nothing when it has none). */

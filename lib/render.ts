@@ -36,6 +36,20 @@ const enum State {
   EscapeFinal,
 }
 
+/** Lines per compact block of completed lines. */
+const BLOCK_LINES = 4096;
+
+/** Lines `lo` to `hi` (exclusive) of a block of `\n`-joined lines. */
+function linesOf(block: string, lo: number, hi: number): string {
+  if (lo === 0 && hi === BLOCK_LINES) return block;
+  let start = 0;
+  for (let i = 0; i < lo; i++) start = block.indexOf("\n", start) + 1;
+  let last = start; // the start of line hi - 1
+  for (let i = lo; i < hi - 1; i++) last = block.indexOf("\n", last) + 1;
+  const end = block.indexOf("\n", last);
+  return block.slice(start, end === -1 ? block.length : end);
+}
+
 /** The cell a wide character's second half occupies, and a tab's skipped cells. */
 const COVERED = "";
 
@@ -44,8 +58,13 @@ const COVERED = "";
  * takes chunks as they come (UTF-8 split anywhere is fine).
  */
 export class TerminalLines {
-  /** Completed lines. */
-  readonly lines: string[] = [];
+  /**
+   * Completed lines, kept compact: blocks of {@link BLOCK_LINES} lines joined
+   * by `\n` (a million short lines as a million strings would cost several
+   * times their bytes), then the lines of the block being filled.
+   */
+  readonly #blocks: string[] = [];
+  #filling: string[] = [];
   /** The line in progress while it is plain narrow text written left to right (fast path). */
   #plain = "";
   /** The line in progress as cells, once anything else happened to it (`null` until then). */
@@ -71,10 +90,37 @@ export class TerminalLines {
     return this.#cells === null ? this.#plain : this.#cells.join("");
   }
 
+  /** How many lines are complete. */
+  get lineCount(): number {
+    return this.#blocks.length * BLOCK_LINES + this.#filling.length;
+  }
+
+  /** Completed lines `from` (inclusive) to `to` (exclusive), joined by `\n`. */
+  text(from: number, to: number): string {
+    to = Math.min(to, this.lineCount);
+    if (from >= to) return "";
+    const parts: string[] = [];
+    for (let b = Math.floor(from / BLOCK_LINES); b * BLOCK_LINES < to; b++) {
+      const first = b * BLOCK_LINES;
+      const lo = Math.max(from, first) - first;
+      const hi = Math.min(to, first + BLOCK_LINES) - first;
+      if (b < this.#blocks.length) parts.push(linesOf(this.#blocks[b], lo, hi));
+      else parts.push(this.#filling.slice(lo, hi).join("\n"));
+    }
+    return parts.join("\n");
+  }
+
+  /** Completed lines `from` to `to` as an array. */
+  lines(from = 0, to: number = this.lineCount): string[] {
+    return from >= Math.min(to, this.lineCount) ? [] : this.text(from, to).split("\n");
+  }
+
   /** Completed lines plus the line in progress when it is not empty. */
   all(): string[] {
     const partial = this.partial;
-    return partial === "" ? [...this.lines] : [...this.lines, partial];
+    const lines = this.lines();
+    if (partial !== "") lines.push(partial);
+    return lines;
   }
 
   #text(text: string): void {
@@ -106,7 +152,11 @@ export class TerminalLines {
   #control(c: string): void {
     switch (c) {
       case "\n":
-        this.lines.push(this.partial);
+        this.#filling.push(this.partial);
+        if (this.#filling.length === BLOCK_LINES) {
+          this.#blocks.push(this.#filling.join("\n"));
+          this.#filling = [];
+        }
         this.#plain = "";
         this.#cells = null;
         this.#col = 0;
@@ -171,7 +221,7 @@ export class TerminalLines {
 
   #osc(): void {
     this.#state = State.Text;
-    this.#onOsc?.({ text: this.#seq, line: this.lines.length, partial: this.partial });
+    this.#onOsc?.({ text: this.#seq, line: this.lineCount, partial: this.partial });
   }
 
   #csi(params: string, final: string): void {

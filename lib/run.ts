@@ -141,9 +141,11 @@ interface Plan {
   /** Paste `text` as a block (it then needs no Enter) instead of typing it and pressing Enter. */
   paste: boolean;
   /** Output so far; `exitCode` is set once the run has ended. */
-  read: (seen: Seen) => { output: string[]; exitCode?: number };
+  read: (seen: Seen) => { output: Lines; exitCode?: number };
   /** Whether `read` needs `rows` (a stream plan reads the stream itself). */
   rows: boolean;
+  /** Whether the run has ended (cheaper than `read` for a stream plan). */
+  ended?: (seen: Seen) => boolean;
 }
 
 /** A random id for a run's marker. */
@@ -175,6 +177,28 @@ export function shellLine(command: string, id: string, fish = false): string {
   // `CMD &; printf` and `CMD;; printf` are syntax errors.
   const joiner = /(^|[^&])&$/.test(trimmed) || trimmed.endsWith(";") ? " " : "; ";
   return `${trimmed}${joiner}${marker}`;
+}
+
+/** Output text and its number of lines (a million lines are one string, not a million). */
+interface Lines {
+  /** The lines joined by `\n`, no final line break. */
+  text: string;
+  /** How many lines. */
+  count: number;
+}
+
+const NO_LINES: Lines = { text: "", count: 0 };
+
+function linesOf(lines: string[]): Lines {
+  return { text: lines.join("\n"), count: lines.length };
+}
+
+/** `output` without its last line when `test` says so. */
+function dropLastIf(output: Lines, test: (line: string) => boolean): Lines {
+  const cut = output.text.lastIndexOf("\n");
+  const last = output.text.slice(cut + 1);
+  if (output.count === 0 || !test(last)) return output;
+  return { text: cut === -1 ? "" : output.text.slice(0, cut), count: output.count - 1 };
 }
 
 /** The OSC sequence (invisible on screen) that marks a run's start or end in the byte stream. */
@@ -215,25 +239,38 @@ function streamShellPlan(command: string, fish: boolean): Plan {
   const text = streamShellLine(command, id, fish);
   const startMark = `${OSC_MARK};${id};start`;
   const endMark = new RegExp(`^${OSC_MARK};${id};(\\d+)$`);
-  // With xtrace on, the shell traces the end mark's printf before running it.
   const trace = new RegExp(`^\\++ printf '\\\\033\\]${OSC_MARK};${id};%s\\\\007'`);
   const read = ({ stream, markers }: Seen) => {
     const start = markers.find((m) => m.text === startMark);
-    if (!stream || !start) return { output: [] };
+    if (!stream || !start) return { output: NO_LINES };
     const end = markers.find((m) => endMark.test(m.text));
-    const lines = stream.lines;
-    const upTo = end ?? { line: lines.length, partial: stream.partial };
-    const output = start.line === upTo.line ? [upTo.partial.slice(start.partial.length)] : [
-      lines[start.line].slice(start.partial.length),
-      ...lines.slice(start.line + 1, upTo.line),
-      upTo.partial,
-    ];
-    if (output.at(-1) === "") output.pop(); // the command's output ended with a line break
+    const upTo = end ?? { line: stream.lineCount, partial: stream.partial };
+    let first: string;
+    let middle = "";
+    let count = 0;
+    if (start.line === upTo.line) {
+      first = upTo.partial.slice(start.partial.length);
+    } else {
+      first = stream.text(start.line, start.line + 1).slice(start.partial.length);
+      middle = stream.text(start.line + 1, upTo.line);
+      count = upTo.line - start.line; // the first line and the middle ones
+    }
+    // The text: the first line, the middle lines, the last (unterminated) line when not empty.
+    const parts = [first];
+    if (upTo.line > start.line + 1) parts.push(middle);
+    let last = start.line === upTo.line ? "" : upTo.partial;
+    if (start.line === upTo.line) count = first === "" ? 0 : 1;
+    else if (last !== "") count++;
+    if (last !== "") parts.push(last);
+    let output: Lines = { text: parts.join("\n"), count };
     if (!end) return { output };
-    if (trace.test(output.at(-1) ?? "")) output.pop();
+    // With xtrace on, the shell traces the end mark's printf before running it.
+    output = dropLastIf(output, (line) => trace.test(line));
+    last = "";
     return { output, exitCode: Number(endMark.exec(end.text)![1]) };
   };
-  return { text, paste: text.includes("\n"), read, rows: false };
+  const ended = ({ markers }: Seen) => markers.some((m) => endMark.test(m.text));
+  return { text, paste: text.includes("\n"), read, rows: false, ended };
 }
 
 /** A shell run read from the pane's grid (no tap): a visible marker line ends it. */
@@ -250,14 +287,14 @@ function gridShellPlan(command: string, fish: boolean): Plan {
     const output = rows.slice(start, stop);
     if (end === -1) {
       while (output.length > 0 && output.at(-1) === "") output.pop();
-      return { output };
+      return { output: linesOf(output) };
     }
     const found = marker.exec(rows[end])!;
     const before = rows[end].slice(0, found.index);
     if (before !== "") output.push(before);
     // The marker's leading newline ends the command's last line (empty if it was complete).
     else if (output.at(-1) === "") output.pop();
-    return { output, exitCode: Number(found[1]) };
+    return { output: linesOf(output), exitCode: Number(found[1]) };
   };
   const text = shellLine(command, id, fish);
   return { text, paste: text.includes("\n"), read, rows: true };
@@ -314,8 +351,11 @@ function replPlan(command: string, mode: "python" | "debugger"): Plan {
     // Bare prompts are the echo of blank lines (the one that ends a block).
     const output = rest.filter((row) => !isBarePrompt(row));
     while (output.length > 0 && output.at(-1) === "") output.pop();
-    if (!complete) return { output };
-    return { output, exitCode: mode === "python" && isPythonError(output) ? 1 : 0 };
+    if (!complete) return { output: linesOf(output) };
+    return {
+      output: linesOf(output),
+      exitCode: mode === "python" && isPythonError(output) ? 1 : 0,
+    };
   };
   return {
     text: block ? withBlankLine(command) : lines.length > 1 ? `${lines.join("\n")}\n` : lines[0],
@@ -424,7 +464,8 @@ class StreamProbe implements Probe<true> {
       if (this.plan.rows) this.seen.rows = outputAfterSend(this.seen.stream.all(), this.#typed);
       this.#quiet = 0;
     } else this.#quiet++;
-    if (this.plan.read(this.seen).exitCode !== undefined) return { done: true as const };
+    const ended = this.plan.ended?.(this.seen) ?? this.plan.read(this.seen).exitCode !== undefined;
+    if (ended) return { done: true as const };
     // The file can trail tmux's notice of the output: look twice more before sleeping on events.
     return this.#quiet < 2 ? "soon" as const : undefined;
   }
@@ -498,13 +539,13 @@ export async function runCommand(
   });
   const durationMs = Math.round(performance.now() - started);
   const read = plan.read(probe.seen);
-  const bounded = await boundOutput(read.output, options.maxLines, {
+  const bounded = await boundOutput(read.output.text, read.output.count, options.maxLines, {
     socketDir: options.socketDir ?? "",
     session: pane.session,
     runId,
   });
   const result = {
-    output: bounded.lines.join("\n"),
+    output: bounded.text,
     durationMs,
     runId,
     outputLost: probe instanceof GridProbe && probe.lost,
