@@ -29,7 +29,7 @@ async function hasSession(box: Sandbox, sock: string, name: string): Promise<boo
 Deno.test("a session handle made with killOnDispose is killed and deregistered by await using", async () => {
   await using box = await Sandbox.create();
   const registry = registryOf(box);
-  const socket = box.socket();
+  const socket = await box.server();
   {
     await using sh = await createSession({ name: "scoped", socket, registry, killOnDispose: true });
     equal(sh.target, "scoped:0.0");
@@ -44,7 +44,7 @@ Deno.test("a session handle made with killOnDispose is killed and deregistered b
 Deno.test("the library runs, sends, waits, captures and lists through typed results", async (t) => {
   await using box = await Sandbox.create();
   const registry = registryOf(box);
-  const socket = box.socket();
+  const socket = await box.server();
   await using sh = await createSession({ name: "lib-sh", socket, registry, killOnDispose: true });
   await using py = await createSession({
     name: "lib-py",
