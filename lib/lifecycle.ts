@@ -8,13 +8,10 @@
  */
 import { resolve } from "./path.ts";
 import {
-  RegistryInvalidError,
-  RegistryLockTimeoutError,
   ServerNotRunningError,
   SessionExistsError,
   TmuxCommandError,
   TmuxTimeoutError,
-  UnsafePathError,
   UsageError,
 } from "./errors.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
@@ -149,7 +146,7 @@ export async function createSession(
     ], { ...call, socket: { path: socket } });
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
-      throw new SessionExistsError(name, "tmux");
+      throw new SessionExistsError(name, "tmux", socket);
     }
     throw error;
   }
@@ -250,7 +247,10 @@ export async function killSession(
     outcome.wasRegistered = await registry.remove(target.name, target.socket);
     outcome.deregistered = true;
   } catch (error) {
-    if (!isRegistryFailure(error)) throw error;
+    // Whatever stopped the registry update (a lock timeout, an unusable
+    // registry, a folder that can't be written: EACCES, EROFS, ENOSPC), the
+    // kill above stands: this step failed, and the outcome says so.
+    if (!(error instanceof Error)) throw error;
     outcome.deregisterError = error;
   }
   return outcome;
@@ -273,9 +273,4 @@ export async function isRegisteredOn(
 function isTmuxFailure(error: unknown): error is Error {
   return error instanceof TmuxCommandError || error instanceof ServerNotRunningError ||
     error instanceof TmuxTimeoutError;
-}
-
-function isRegistryFailure(error: unknown): error is Error {
-  return error instanceof RegistryInvalidError || error instanceof RegistryLockTimeoutError ||
-    error instanceof UnsafePathError;
 }

@@ -45,6 +45,7 @@ await runTool({
   usage: USAGE,
   flags: { json: { type: "boolean" } },
   usageExit: 1,
+  bashUsage: true,
   exits: [[RegistryInvalidError, 1], [RegistryLockTimeoutError, 75], [TmuxNotFoundError, 1]],
   async main(flags) {
     const states = await sessionStates(await new Registry().read());

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { printJson, runTool } from "../lib/cli.ts";
+import { MissingArgumentError, printJson, runTool } from "../lib/cli.ts";
 import { TmuxNotFoundError, UsageError } from "../lib/errors.ts";
 import { HEALTH_EXIT_CODES, type PaneHealth, paneHealth } from "../lib/health.ts";
 import { Registry } from "../lib/registry.ts";
-import { checkSocketNeedsTarget, lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
+import { lookupExits, resolveTarget, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
   `Usage: pane-health.sh [-s NAME | -S SOCKET -t TARGET | -t TARGET] [--format json|text] [-h]
@@ -37,13 +37,18 @@ await runTool({
   usage: USAGE,
   flags: { ...TARGET_FLAGS, format: { type: "string" } },
   usageExit: 1,
+  bashUsage: true,
   exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
+  // The original's argument errors carry no `Error:` prefix.
+  formatError: (error) => error instanceof UsageError ? error.message : undefined,
   async main(flags) {
+    if (flags.target === "" || (flags.socket !== undefined && flags.target === undefined)) {
+      throw new MissingArgumentError("target is required");
+    }
     const format = flags.format ?? "json";
     if (format !== "json" && format !== "text") {
-      throw new UsageError(`Invalid format: ${format} (use json or text)`);
+      throw new UsageError("format must be 'json' or 'text'");
     }
-    checkSocketNeedsTarget(flags);
     const { socket, target } = await resolveTarget(flags, new Registry());
     const health = await paneHealth(socket, target);
     if (format === "json") printJson(health);
