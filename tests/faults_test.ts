@@ -288,7 +288,8 @@ const HANG_CASES: Record<
   "create-session": {
     args: (sock) => ["-n", "hang", "-S", sock],
     code: 3,
-    stderr: /^Error: tmux new-session did not answer within 5000 ms\n$/,
+    stderr:
+      /^Error: Failed to create tmux session 'hang': tmux new-session did not answer within 5000 ms\n$/,
   },
   "list-sessions": {
     args: () => ["--json"],
