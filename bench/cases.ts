@@ -100,6 +100,27 @@ function floor(
 
 const pyValue = (seq: number) => 100000 + seq;
 
+/**
+ * Reaction case: a wait whose pane is killed 300 ms after the tool starts;
+ * the figure is the time from the kill to the tool's exit (the tests only
+ * check that the kill, not the 10 s timeout, ended it).
+ */
+function paneKilledDuringWait(name: string, args: string[], exit: number): BenchCase {
+  const victim = (c: RunContext) => `bench-victim-${c.seq}`;
+  const kill = (c: RunContext) =>
+    c.world.tmuxQuiet(c.world.defaultSocket, "kill-session", "-t", `=${victim(c)}`);
+  return tool(name, (c) => ["-S", c.world.defaultSocket, "-t", victim(c), ...args, "-T", "10"], {
+    id: `${name} reaction to its pane killed during the wait`,
+    goalMs: 1000,
+    expectExit: exit,
+    before: async (c) => {
+      await c.world.tmux(c.world.defaultSocket, "new-session", "-d", "-s", victim(c), "cat");
+    },
+    reaction: { delayMs: 300, trigger: kill },
+    after: kill,
+  });
+}
+
 /** Every case, in table order. */
 export const CASES: BenchCase[] = [
   floor(
@@ -216,6 +237,8 @@ export const CASES: BenchCase[] = [
         Deno.writeTextFile(c.world.waitPaneTty, `BENCH-${c.seq}-READY\r\n`, { append: true }),
     },
   }),
+  paneKilledDuringWait("wait-for-text", ["-p", "never"], 1),
+  paneKilledDuringWait("safe-send", ["-c", "true", "-w", "never"], 3),
   tool("run", ["-s", "bench-run", "--", "true"], { id: "run -s bench-run -- true", goalMs: 60 }),
   // Output integrity: every line back, however much; next to what `seq` alone takes.
   floor(

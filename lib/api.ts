@@ -33,7 +33,6 @@ import {
   summarizeSession,
 } from "./sessions.ts";
 import { parseDuration, withDeadline } from "./time.ts";
-import { nowEpochSeconds } from "./env.ts";
 import type { TargetSpec } from "./target.ts";
 import type { Socket } from "./tmux.ts";
 import { atLeast, oneOf } from "./validate.ts";
@@ -621,7 +620,7 @@ export async function cleanupSessions(options: CleanupOptions = {}): Promise<Cle
         all: options.all ?? false,
         olderThanSeconds: seconds,
         olderThanLabel: olderThan,
-        nowEpoch: nowEpochSeconds(context.env),
+        nowEpoch: Math.floor(Date.now() / 1000),
       }, { dryRun: options.dryRun, signal, socketDir: context.paths.socketDir }),
   );
 }

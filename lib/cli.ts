@@ -7,6 +7,27 @@
  * @module
  */
 import { TmuxToolError, UsageError } from "./errors.ts";
+import { MAX_TIMER_MS } from "./time.ts";
+
+/** An option the tool does not know, or an argument it does not take. */
+export class UnknownOptionError extends UsageError {
+  /** The error's name. */
+  override name = "UnknownOptionError";
+  /**
+   * Creates the error.
+   * @param option The argument as given.
+   * @param positional It is not an option but a stray argument.
+   */
+  constructor(readonly option: string, readonly positional = false) {
+    super(positional ? `Unexpected argument: ${option}` : `Unknown option: ${option}`);
+  }
+}
+
+/** A required argument is missing (drop-in tools print their usage after it, as the originals did). */
+export class MissingArgumentError extends UsageError {
+  /** The error's name. */
+  override name = "MissingArgumentError";
+}
 
 /** One flag: a long name (the key), its type and optional short letter. */
 export interface FlagSpec {
@@ -35,7 +56,8 @@ export const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const sati
  * importing any `node:` module costs a tool ~5 ms of start-up in Deno 2.9
  * (bench/README.md); tests/cli_test.ts holds it to parseArgs' results.
  *
- * @throws {UsageError} unknown option, missing value, or a stray argument.
+ * @throws {UnknownOptionError} an unknown option, or a stray argument.
+ * @throws {UsageError} a missing value, or a value given to a switch.
  */
 export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: S): FlagValues<S> {
   const byShort = new Map<string, string>();
@@ -46,14 +68,14 @@ export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (endOfOptions || arg === "-" || !arg.startsWith("-")) {
-      throw new UsageError(`Unexpected argument: ${arg}`);
+      throw new UnknownOptionError(arg, true);
     }
     if (arg === "--") {
       endOfOptions = true;
     } else if (arg.startsWith("--")) {
       const eq = arg.indexOf("=");
       const long = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      if (!Object.hasOwn(specs, long)) throw new UsageError(`Unknown option: --${long}`);
+      if (!Object.hasOwn(specs, long)) throw new UnknownOptionError(`--${long}`);
       if (specs[long].type === "boolean") {
         if (eq !== -1) throw new UsageError(`Option --${long} does not take a value`);
         values[long] = true;
@@ -67,7 +89,7 @@ export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: 
     } else {
       for (let j = 1; j < arg.length; j++) {
         const long = byShort.get(arg[j]);
-        if (long === undefined) throw new UsageError(`Unknown option: -${arg[j]}`);
+        if (long === undefined) throw new UnknownOptionError(`-${arg[j]}`);
         if (specs[long].type === "boolean") {
           values[long] = true;
           continue;
@@ -128,6 +150,12 @@ export interface ToolDefinition<S extends FlagSpecs> {
   formatError?: (error: Error) => string | undefined;
   /** Accept arguments after `--`; they are passed to `main` as `rest`. */
   rest?: boolean;
+  /**
+   * A drop-in of a bash tool: as the original did, any argument it does not
+   * take is an `Unknown option: X`, and after that error (and after a
+   * {@link MissingArgumentError}) the usage is printed on stdout too.
+   */
+  bashUsage?: boolean;
   /** The tool's work; returns the exit code. */
   main: (flags: FlagValues<S>, rest: string[]) => Promise<number>;
 }
@@ -160,9 +188,13 @@ export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Pro
     }
     code = await tool.main(flags as FlagValues<S>, split.rest);
   } catch (error) {
-    const err = error instanceof Error ? error : new Error(String(error));
+    let err = error instanceof Error ? error : new Error(String(error));
+    const bashUsage = tool.bashUsage &&
+      (err instanceof UnknownOptionError || err instanceof MissingArgumentError);
+    if (bashUsage && err instanceof UnknownOptionError) err = new UnknownOptionError(err.option);
     const text = tool.formatError?.(err) ?? errorLine(err);
     console.error(text);
+    if (bashUsage) console.log(tool.usage);
     code = exitCodeFor(err, tool);
   }
   Deno.exit(code);
@@ -191,31 +223,75 @@ export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-/** Pads (or cuts) to `width` characters, counting code points. */
+/**
+ * Pads with spaces to `width` bytes of UTF-8, as bash's `printf %-20s`
+ * counts (bytes, in every locale: bash 5.2 pads `é` to 20 with 18 spaces),
+ * so a table lines up as the original's did.
+ */
 export function pad(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length >= width ? text : text + " ".repeat(width - chars.length);
+  const bytes = utf8Length(text);
+  return bytes >= width ? text : text + " ".repeat(width - bytes);
 }
 
-/** The first `width` code points of `text`. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/**
+ * The first `width` code points of `text`: what bash's `${name:0:20}` keeps
+ * in a UTF-8 locale (in the C locale it would cut bytes, splitting a
+ * character; a table never shows a broken character).
+ */
 export function cut(text: string, width: number): string {
   const chars = [...text];
   return chars.length <= width ? text : chars.slice(0, width).join("");
 }
 
 /**
+ * The most seconds a seconds flag takes: a JS timer holds at most 2^31 - 1 ms
+ * (about 24.8 days); Deno fires a longer one at once.
+ */
+export const MAX_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
+/** The most lines a line-count flag takes: tmux reads `capture-pane -S -N` as an int. */
+export const MAX_LINES = 2 ** 31 - 1;
+
+/** Options of {@link parseNumber}. */
+export interface NumberOptions {
+  /** Whole numbers only. */
+  integer?: boolean;
+  /** The least value (default 0). */
+  min?: number;
+  /** The greatest value (default `Number.MAX_SAFE_INTEGER`). */
+  max?: number;
+  /** The unit, for the message about `max` (`seconds`). */
+  unit?: string;
+  /** What a bad value is told (the original tool's words). */
+  message: string;
+}
+
+/**
  * Parses a number flag.
  *
- * @throws {UsageError} with `message` when the text is not a number matching `integer`/`min`.
+ * @throws {UsageError} with `message` when the text is not a number matching
+ * `integer`/`min`; with `message (at most MAX UNIT)` when it is greater than `max`.
  */
-export function parseNumber(
-  text: string,
-  options: { integer?: boolean; min?: number; message: string },
-): number {
+export function parseNumber(text: string, options: NumberOptions): number {
   const pattern = options.integer ? /^\d+$/ : /^(\d+(\.\d*)?|\.\d+)$/;
   const value = Number(text);
   if (!pattern.test(text.trim()) || !Number.isFinite(value) || value < (options.min ?? 0)) {
     throw new UsageError(options.message);
+  }
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  if (value > max) {
+    throw new UsageError(
+      `${options.message} (at most ${max}${options.unit ? ` ${options.unit}` : ""})`,
+    );
   }
   return value;
 }

@@ -5,22 +5,49 @@
  * @module
  */
 
+/** `[[:space:]]` as glibc has it in UTF-8 locales (JS `\s` adds the no-break spaces and U+FEFF). */
+const SPACE = "\\t\\n\\v\\f\\r \\u1680\\u2000-\\u2006\\u2008-\\u200a\\u2028\\u2029\\u205f\\u3000";
+/** A word character for GNU's `\w`, `\b`, `\<` and `\>`: `[_[:alnum:]]`. */
+const WORD = "[\\p{Alphabetic}\\p{Nd}_]";
+
+/**
+ * Bracket classes, close to glibc's in UTF-8 locales (exact for ASCII and
+ * Latin-1, and for space, blank, digit, xdigit and cntrl everywhere; glibc's
+ * Unicode tables are older than the engine's and file marks and other
+ * numbers differently).
+ */
 const CLASSES: Record<string, string> = {
-  alpha: "\\p{L}",
+  alpha: "\\p{Alphabetic}",
   digit: "0-9",
-  alnum: "\\p{L}\\p{N}",
-  upper: "\\p{Lu}",
-  lower: "\\p{Ll}",
-  space: "\\s",
-  blank: " \\t",
+  alnum: "\\p{Alphabetic}\\p{Nd}",
+  upper: "\\p{Uppercase}\\p{Lt}",
+  lower: "\\p{Lowercase}\\p{Lt}",
+  space: SPACE,
+  blank: "\\t \\u1680\\u2000-\\u2006\\u2008-\\u200a\\u205f\\u3000",
   punct: "\\p{P}\\p{S}",
   print: "\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}\\p{Zs}",
   graph: "\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}",
-  cntrl: "\\p{Cc}",
+  cntrl: "\\p{Cc}\\u2028\\u2029",
   xdigit: "0-9A-Fa-f",
 };
 
-const BACKSLASH_KEEP = new Set(["w", "W", "s", "S", "b", "B", "d", "D", "n", "t", "r", "f", "v"]);
+/**
+ * GNU's backslash escapes in an extended regex, as JS sources. Any other
+ * escaped character means itself: `\d` is `d` and `\t` is `t` (not a digit
+ * class and a tab as in JS), `\.` is a dot.
+ */
+const ESCAPES: Record<string, { source: string; atom: boolean }> = {
+  w: { source: WORD, atom: true },
+  W: { source: `[^${WORD.slice(1, -1)}]`, atom: true },
+  s: { source: `[${SPACE}]`, atom: true },
+  S: { source: `[^${SPACE}]`, atom: true },
+  b: { source: `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`, atom: false },
+  B: { source: `(?:(?<=${WORD})(?=${WORD})|(?<!${WORD})(?!${WORD}))`, atom: false },
+  "<": { source: `(?<!${WORD})(?=${WORD})`, atom: false },
+  ">": { source: `(?<=${WORD})(?!${WORD})`, atom: false },
+  "`": { source: "^", atom: false },
+  "'": { source: "$", atom: false },
+};
 
 /** A character as a JS regex literal that means itself in and out of brackets. */
 function literal(char: string): string {
@@ -33,13 +60,16 @@ function literal(char: string): string {
  * with classes like `[[:digit:]]` (backslash is literal inside brackets),
  * intervals `{n,m}` (a `{` that starts no interval is literal), quantifiers
  * at the start of an expression as literals, an unmatched `)` as a literal,
- * GNU's `\<`, `\>`, `\w`, `\s`, `\b` and back-references.
+ * GNU's `\w`, `\W`, `\s`, `\S`, `\b`, `\B`, `\<`, `\>` and back-references;
+ * any other escaped character is itself (`\d` is `d`, `\t` is `t`), as in
+ * `grep -E`. Word characters are letters, digits and `_` in any script.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ereToJs } from "./ere.ts";
  * assert.ok(new RegExp(ereToJs("^[[:digit:]]+ files?$"), "u").test("12 files"));
+ * assert.ok(new RegExp(ereToJs("\\d"), "u").test("d")); // as in grep -E: `\d` is `d`
  * ```
  * @throws {SyntaxError} an unterminated bracket, a bad class name, a bad range, a trailing `\`.
  */
@@ -76,19 +106,12 @@ export function ereToJs(pattern: string): string {
       case "\\": {
         const next = chars[++i];
         if (next === undefined) throw new SyntaxError("Trailing backslash");
+        const escape = Object.hasOwn(ESCAPES, next) ? ESCAPES[next] : undefined;
         if (/^[1-9]$/.test(next)) atom(`\\${next}`);
-        else if (BACKSLASH_KEEP.has(next)) {
-          if (next === "b" || next === "B") {
-            out.push(`\\${next}`);
-            atomStart = -1;
-            lastWasQuantifier = false;
-          } else atom(`\\${next}`);
-        } else if (next === "<" || next === ">") {
-          out.push(next === "<" ? "\\b(?=\\w)" : "\\b(?<=\\w)");
-          atomStart = -1;
-          lastWasQuantifier = false;
-        } else if (next === "`" || next === "'") {
-          out.push(next === "`" ? "^" : "$");
+        else if (escape?.atom) atom(escape.source);
+        else if (escape) {
+          // An anchor: nothing to repeat after it.
+          out.push(escape.source);
           atomStart = -1;
           lastWasQuantifier = false;
         } else atom(literal(next));
@@ -140,7 +163,7 @@ export function ereToJs(pattern: string): string {
         break;
       }
       case ".":
-        atom(".");
+        atom("[^\\n]"); // any character: JS's `.` leaves out \r, U+2028 and U+2029
         break;
       default:
         atom(literal(c));

@@ -105,12 +105,15 @@ export class SessionExistsError extends TmuxToolError {
    * Creates the error.
    * @param session The session.
    * @param where The where.
+   * @param socket The socket the tmux session is on (named in the message).
    */
-  constructor(readonly session: string, where: "registry" | "tmux") {
+  constructor(readonly session: string, where: "registry" | "tmux", socket?: string) {
     super(
       where === "registry"
         ? `Session '${session}' already exists in registry`
-        : `Session '${session}' already exists on the tmux server`,
+        : socket === undefined
+        ? `Session '${session}' already exists on the tmux server`
+        : `Tmux session '${session}' already exists on socket ${socket}`,
     );
   }
 }

@@ -8,14 +8,10 @@
  */
 import { dirname, resolve } from "./path.ts";
 import {
-  RegistryInvalidError,
-  RegistryLockTimeoutError,
-  RegistryWriteError,
   ServerNotRunningError,
   SessionExistsError,
   TmuxCommandError,
   TmuxTimeoutError,
-  UnsafePathError,
   UsageError,
 } from "./errors.ts";
 import type { Context } from "./context.ts";
@@ -158,7 +154,7 @@ export async function createSession(
     ], call);
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
-      throw new SessionExistsError(name, "tmux");
+      throw new SessionExistsError(name, "tmux", socket);
     }
     throw error;
   }
@@ -243,11 +239,7 @@ export interface KillOutcome {
   /** The registry holds no such entry any more (removed, or never there). */
   deregistered: boolean;
   /** Why the registry could not be updated (unusable, unsafe, locked, or not writable). */
-  deregisterError?:
-    | RegistryInvalidError
-    | RegistryLockTimeoutError
-    | RegistryWriteError
-    | UnsafePathError;
+  deregisterError?: Error;
 }
 
 /**
@@ -284,7 +276,10 @@ export async function killSession(
     outcome.wasRegistered = path === undefined ? false : await registry.remove(target.name, path);
     outcome.deregistered = true;
   } catch (error) {
-    if (!isRegistryFailure(error)) throw error;
+    // Whatever stopped the registry update (a lock timeout, an unusable
+    // registry, a folder that can't be written: EACCES, EROFS, ENOSPC), the
+    // kill above stands: this step failed, and the outcome says so.
+    if (!(error instanceof Error)) throw error;
     outcome.deregisterError = error;
   }
   outcome.status = outcome.killed
@@ -312,11 +307,4 @@ export async function isRegisteredOn(
 function isTmuxFailure(error: unknown): error is Error {
   return error instanceof TmuxCommandError || error instanceof ServerNotRunningError ||
     error instanceof TmuxTimeoutError;
-}
-
-function isRegistryFailure(
-  error: unknown,
-): error is RegistryInvalidError | RegistryLockTimeoutError | RegistryWriteError | UnsafePathError {
-  return error instanceof RegistryInvalidError || error instanceof RegistryLockTimeoutError ||
-    error instanceof RegistryWriteError || error instanceof UnsafePathError;
 }

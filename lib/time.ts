@@ -41,10 +41,40 @@ export function timeAgo(timestamp: string | undefined, nowEpoch: number): string
 const DURATION = /^([0-9]+)([smhd])$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
-/** Seconds in a duration like `30s`, `30m`, `2h`, `1d` (`^[0-9]+[smhd]$`), or `undefined`. */
+/**
+ * Seconds in a duration like `30s`, `30m`, `2h`, `1d` (`^[0-9]+[smhd]$`), or
+ * `undefined`. The number is read as the original's bash arithmetic reads
+ * it: a leading `0` makes it octal (`010m` is 8 minutes, `01h` one hour) and
+ * `08h` is an error. `undefined` too past `Number.MAX_SAFE_INTEGER` seconds,
+ * where bash's 64-bit arithmetic silently wrapped.
+ */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text);
-  return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : undefined;
+  if (!m) return undefined;
+  const octal = m[1].length > 1 && m[1].startsWith("0");
+  if (octal && /[89]/.test(m[1])) return undefined;
+  const seconds = Number.parseInt(m[1], octal ? 8 : 10) * UNIT_SECONDS[m[2]];
+  return seconds <= Number.MAX_SAFE_INTEGER ? seconds : undefined;
+}
+
+/** The longest delay one timer holds: 2^31 - 1 ms. Deno fires a longer one at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `fn` once `ms` milliseconds have passed, however many that is (a
+ * delay past {@link MAX_TIMER_MS} is waited out in several timers); returns
+ * a function that cancels it.
+ */
+function afterDelay(ms: number, fn: () => void): () => void {
+  const due = performance.now() + ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (left: number) => {
+    timer = left > MAX_TIMER_MS
+      ? setTimeout(() => arm(due - performance.now()), MAX_TIMER_MS)
+      : setTimeout(fn, Math.max(0, left));
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
 }
 
 /** Waits `ms` milliseconds; resolves `false` at once if `signal` aborts first, else `true`. */
@@ -52,13 +82,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       resolve(false);
     };
-    const timer = setTimeout(() => {
+    const cancel = afterDelay(ms, () => {
       signal?.removeEventListener("abort", onAbort);
       resolve(true);
-    }, Math.max(0, ms));
+    });
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
@@ -76,9 +106,9 @@ export async function withDeadline<T>(
   if (options.timeoutMs === undefined) return await fn(options.signal);
   const controller = new AbortController();
   const timeoutMs = options.timeoutMs;
-  const timer = setTimeout(
+  const cancel = afterDelay(
+    timeoutMs,
     () => controller.abort(new OperationTimeoutError(operation, timeoutMs)),
-    Math.max(0, timeoutMs),
   );
   const signal = options.signal
     ? AbortSignal.any([controller.signal, options.signal])
@@ -90,6 +120,6 @@ export async function withDeadline<T>(
     if (controller.signal.aborted && !options.signal?.aborted) throw controller.signal.reason;
     throw error;
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

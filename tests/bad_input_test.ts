@@ -26,7 +26,14 @@ interface Case {
   stderr?: RegExp;
   /** Lines on stderr (default 1). */
   lines?: number;
+  /** The tool's usage follows on stdout, as the original printed it (default: stdout empty). */
+  usage?: boolean;
 }
+
+/** The eight drop-in tools: they report argument errors in their bash originals' words. */
+const DROP_IN = new Set<ToolName>(
+  TOOL_NAMES.filter((tool) => tool !== "capture-pane" && tool !== "run"),
+);
 
 /** Names and patterns that a shell would act on, and other awkward text. */
 function awkward(marker: string): Record<string, string> {
@@ -57,12 +64,22 @@ const unknown = (tool: ToolName, what: string, args: string[]): Case => ({
 
 /** Cases every tool gets. */
 function commonCases(tool: ToolName): Case[] {
+  // The originals said `Unknown option: X` for any argument they did not take, then the usage.
+  const usage = DROP_IN.has(tool);
+  const unknownOption = (what: string, args: string[], stderr: RegExp): Case => ({
+    ...bad(tool, what, args, stderr),
+    usage,
+  });
   return [
-    bad(tool, "unknown long option", ["--bogus"], /Unknown option: --bogus/),
-    bad(tool, "unknown short option", ["-Z"], /Unknown option: -Z/),
-    bad(tool, "stray argument", ["stray"], /Unexpected argument: stray/),
-    bad(tool, "unknown option with a newline", ["--bo\ngus"], /Unknown option: --bo gus/),
-    bad(tool, "huge unknown option", [`--${"o".repeat(100_000)}`], /Unknown option/),
+    unknownOption("unknown long option", ["--bogus"], /Unknown option: --bogus/),
+    unknownOption("unknown short option", ["-Z"], /Unknown option: -Z/),
+    unknownOption(
+      "stray argument",
+      ["stray"],
+      usage ? /^(Error: )?Unknown option: stray\n$/ : /^Error: Unexpected argument: stray\n$/,
+    ),
+    unknownOption("unknown option with a newline", ["--bo\ngus"], /Unknown option: --bo gus/),
+    unknownOption("huge unknown option", [`--${"o".repeat(100_000)}`], /Unknown option/),
     bad(tool, "a switch given a value", ["--help=yes"], /does not take a value/),
   ];
 }
@@ -78,8 +95,11 @@ function toolCases(tool: ToolName, marker: string): Case[] {
     case "create-session":
       return [
         bad(tool, "-n without value", ["-n"], /-n, --name requires a value/),
-        bad(tool, "no -n", ["--shell"], /Session name is required/),
-        bad(tool, "empty name", ["-n", ""], /must not be empty/),
+        {
+          ...bad(tool, "no -n", ["--shell"], /Session name is required \(use -n <name>\)/),
+          usage: true,
+        },
+        { ...bad(tool, "empty name", ["-n", ""], /Session name is required/), usage: true },
         bad(tool, "name with '.'", ["-n", "a.b"], /tmux would rename/),
         bad(tool, "name with ':'", ["-n", "a:b"], /tmux would rename/),
         bad(tool, "name with a newline", ["-n", odd.newline], /control characters/),
@@ -93,9 +113,9 @@ function toolCases(tool: ToolName, marker: string): Case[] {
     case "pane-health":
       return [
         bad(tool, "-s without value", ["-s"], /requires a value/),
-        bad(tool, "bad --format", ["--format", "xml"], /Invalid format: xml/),
-        bad(tool, "empty --format", ["--format", ""], /Invalid format/),
-        bad(tool, "-S without -t", ["-S", "/x.sock"], /requires -t/),
+        bad(tool, "bad --format", ["--format", "xml"], /^format must be 'json' or 'text'\n$/),
+        bad(tool, "empty --format", ["--format", ""], /^format must be 'json' or 'text'\n$/),
+        { ...bad(tool, "-S without -t", ["-S", "/x.sock"], /^target is required\n$/), usage: true },
         unknown(tool, "empty name", ["-s", ""]),
         ...names("-s"),
       ];
@@ -104,8 +124,8 @@ function toolCases(tool: ToolName, marker: string): Case[] {
         bad(tool, "-s without value", ["-s"], /requires a value/),
         bad(tool, "empty -s", ["-s", ""], /-s requires a session name/),
         bad(tool, "empty -t", ["-S", "/x.sock", "-t", ""], /-s requires a session name/),
-        bad(tool, "-S without -t", ["-S", "/x.sock"], /must be used together/),
-        bad(tool, "-t without -S", ["-t", "x"], /must be used together/),
+        bad(tool, "-S without -t", ["-S", "/x.sock"], /Both -S and -t must be specified together/),
+        bad(tool, "-t without -S", ["-t", "x"], /Both -S and -t must be specified together/),
         bad(tool, "--dry-run given a value", ["--dry-run=1"], /does not take a value/),
         ...names("-s"),
       ];
@@ -148,7 +168,7 @@ function toolCases(tool: ToolName, marker: string): Case[] {
     }
     case "safe-send":
       return [
-        bad(tool, "no -c", ["-t", "x"], /command is required/),
+        { ...bad(tool, "no -c", ["-t", "x"], /command is required/), usage: true },
         bad(tool, "-c without value", ["-t", "x", "-c"], /requires a value/),
         bad(tool, "text timeout", ["-t", "x", "-c", "y", "-T", "abc"], /timeout must be/),
         bad(tool, "negative timeout", ["-t", "x", "-c", "y", "-T", "-1"], /timeout must be/),
@@ -160,8 +180,11 @@ function toolCases(tool: ToolName, marker: string): Case[] {
         bad(tool, "negative interval", ["-t", "x", "-c", "y", "-i", "-0.5"], /interval must be/),
         bad(tool, "-S with -L", ["-S", "/a", "-L", "b", "-t", "x", "-c", "y"], /both -S and -L/),
         bad(tool, "-l with -m", ["-t", "x", "-l", "-m", "-c", "y"], /mutually exclusive/),
-        bad(tool, "empty target", ["-t", "", "-c", "y"], /target is required/),
-        bad(tool, "-S without -t", ["-S", "/x.sock", "-c", "y"], /target is required/),
+        { ...bad(tool, "empty target", ["-t", "", "-c", "y"], /target is required/), usage: true },
+        {
+          ...bad(tool, "-S without -t", ["-S", "/x.sock", "-c", "y"], /target is required/),
+          usage: true,
+        },
         bad(tool, "invalid -w regex", ["-t", "x", "-c", "y", "-w", "("], /Invalid regex pattern/),
         bad(tool, "bad class in -w", ["-t", "x", "-c", "y", "-w", "[[:nope:]]"], /Invalid regex/),
         bad(tool, "-w regex with a newline", ["-t", "x", "-c", "y", "-w", "a\n("], /Invalid regex/),
@@ -169,15 +192,21 @@ function toolCases(tool: ToolName, marker: string): Case[] {
       ];
     case "wait-for-text":
       return [
-        bad(tool, "no -p", ["-t", "x"], /target and pattern are required/),
+        { ...bad(tool, "no -p", ["-t", "x"], /target and pattern are required/), usage: true },
         bad(tool, "-p without value", ["-t", "x", "-p"], /requires a value/),
-        bad(tool, "empty pattern", ["-t", "x", "-p", ""], /target and pattern are required/),
+        {
+          ...bad(tool, "empty pattern", ["-t", "x", "-p", ""], /target and pattern are required/),
+          usage: true,
+        },
         bad(tool, "decimal timeout", ["-t", "x", "-p", "y", "-T", "1.5"], /timeout must be an/),
         bad(tool, "negative timeout", ["-t", "x", "-p", "y", "-T", "-1"], /timeout must be an/),
         bad(tool, "text lines", ["-t", "x", "-p", "y", "-l", "abc"], /lines must be an integer/),
         bad(tool, "negative lines", ["-t", "x", "-p", "y", "-l", "-5"], /lines must be an integer/),
         bad(tool, "text interval", ["-t", "x", "-p", "y", "-i", "abc"], /interval must be/),
-        bad(tool, "-S without -t", ["-S", "/x.sock", "-p", "y"], /target and pattern/),
+        {
+          ...bad(tool, "-S without -t", ["-S", "/x.sock", "-p", "y"], /target and pattern/),
+          usage: true,
+        },
         bad(tool, "invalid regex", ["-t", "x", "-p", "("], /Invalid regex pattern: \(/),
         bad(tool, "reversed range", ["-t", "x", "-p", "[z-a]"], /Invalid regex pattern/),
         bad(tool, "regex with a newline", ["-t", "x", "-p", "a\n("], /Invalid regex pattern: a \(/),
@@ -209,6 +238,84 @@ function toolCases(tool: ToolName, marker: string): Case[] {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Numbers a tool can't honour (issue 12, item 11): each numeric flag of each tool.
+
+/**
+ * Numbers past what a flag can mean: a timer longer than 2^31 - 1 ms fired
+ * at once (`-T 9999999999` timed out at once; `-T 99999999999999999999`
+ * crashed in `AbortSignal.timeout`), tmux reads a line count past 2^31 - 1
+ * as "the screen" (`capture-pane -n 99999999999` silently printed only the
+ * screen), a count past 2^53 is not even held exactly. Each is one clear
+ * line and the tool's argument-error code.
+ */
+function numberCases(tool: ToolName): Case[] {
+  const huge = "99999999999999999999";
+  const tooBig = (flag: string, value: string, message: RegExp, before: string[]): Case =>
+    bad(tool, `${flag} ${value}`, [...before, flag, value], message);
+  const seconds = (flag: string, name: string, before: string[]) => [
+    tooBig(
+      flag,
+      huge,
+      new RegExp(`^(Error: )?${name} must be .*\\(at most 2147483 seconds\\)\n$`),
+      before,
+    ),
+    tooBig(flag, "2147484", new RegExp(`\\(at most 2147483 seconds\\)`), before),
+    tooBig(flag, "1e400", new RegExp(`^(Error: )?${name} must be [^(]*\n$`), before),
+  ];
+  switch (tool) {
+    case "safe-send": {
+      const before = ["-t", "x", "-c", "y"];
+      return [
+        ...seconds("-T", "timeout", before),
+        ...seconds("-i", "interval", before),
+        tooBig("-r", huge, /^retries must be .*\(at most 9007199254740991\)\n$/, before),
+      ];
+    }
+    case "wait-for-text": {
+      const before = ["-t", "x", "-p", "y"];
+      return [
+        ...seconds("-T", "timeout", before),
+        ...seconds("-i", "interval", before),
+        tooBig("-l", "99999999999", /^lines must be an integer \(at most 2147483647\)\n$/, before),
+        tooBig("-l", huge, /^lines must be an integer \(at most 2147483647\)\n$/, before),
+      ];
+    }
+    case "run":
+      return seconds("-T", "timeout", ["-t", "x", "-c", "y"]);
+    case "capture-pane":
+      return [
+        tooBig("-n", "99999999999", /^Error: lines must be .*\(at most 2147483647\)\n$/, [
+          "-t",
+          "x",
+        ]),
+        tooBig("-n", huge, /^Error: lines must be .*\(at most 2147483647\)\n$/, ["-t", "x"]),
+      ];
+    case "cleanup-sessions":
+      // Past 2^53 seconds (bash's 64-bit arithmetic wrapped), and octal 8 or 9 (bash: an error).
+      return ["99999999999999999999d", "104249991375d", "08h", "019m"].map((value) => ({
+        what: `--older-than ${value}`,
+        args: ["--older-than", value],
+        code: 1,
+        lines: 2,
+        stderr: new RegExp(
+          `^Error: Invalid duration format: ${value}\nUse format like: 30m, 2h, 1d\n$`,
+        ),
+      }));
+    default:
+      return []; // no numeric flag
+  }
+}
+
+/** Each tool's `--help` text. */
+async function usageOf(box: Sandbox): Promise<Record<ToolName, string>> {
+  const helps = await Promise.all(TOOL_NAMES.map((tool) => box.run(tool, ["--help"])));
+  return Object.fromEntries(TOOL_NAMES.map((tool, i) => [tool, helps[i].stdout])) as Record<
+    ToolName,
+    string
+  >;
+}
+
 async function markersIn(dir: string): Promise<string[]> {
   const found: string[] = [];
   for await (const e of Deno.readDir(dir)) if (e.name.startsWith("marker")) found.push(e.name);
@@ -227,14 +334,20 @@ Deno.test("malformed arguments: documented code, one stderr line, registry uncha
   const marker = join(box.root, "marker");
 
   const cases = TOOL_NAMES.flatMap((tool) =>
-    [...commonCases(tool), ...toolCases(tool, marker)].map((c) => ({ tool, ...c }))
+    [...commonCases(tool), ...toolCases(tool, marker), ...numberCases(tool)].map((c) => ({
+      tool,
+      ...c,
+    }))
   );
+  const usages = await usageOf(box);
   const results: GuardedResult[] = await pooled(
     4,
     cases.map(({ tool, args }) => () => runGuarded(box, tool, args, { guardMs: 20_000 })),
   );
-  cases.forEach(({ tool, what, code, stderr, lines }, i) => {
-    assertCleanFailure(results[i], { code, stderr, lines }, `${tool}: ${what}`);
+  cases.forEach(({ tool, what, code, stderr, lines, usage }, i) => {
+    const label = `${tool}: ${what}`;
+    assertCleanFailure(results[i], { code, stderr, lines, emptyStdout: !usage }, label);
+    if (usage) equal(results[i].stdout, usages[tool], `${label}: the usage on stdout`);
   });
   assertEquals(
     await Deno.readFile(box.registryFile),
@@ -369,7 +482,7 @@ Deno.test("registry and environment faults: one clear line, the documented code"
     assertCleanFailure(r, {
       code: 3,
       stderr: new RegExp(
-        `^Error: tmux new-session failed: the socket's folder ${
+        `^Error: Failed to create tmux session 'x': tmux new-session failed: the socket's folder ${
           join(box.root, "missing-folder")
         } ` +
           "does not exist\n$",

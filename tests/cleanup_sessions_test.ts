@@ -6,10 +6,19 @@ import {
 } from "node:assert/strict";
 import { join } from "node:path";
 import { wrappedTmux } from "./fixtures/broken_tmux.ts";
+import type { RegistryData } from "../lib/registry.ts";
+import { Server } from "../lib/server.ts";
+import { selectForCleanup } from "../lib/sessions.ts";
+import { isoTimestamp } from "../lib/time.ts";
 import { Sandbox } from "./helpers.ts";
 
 /** 2025-11-24T16:00:00Z */
 const NOW = "1764000000";
+
+/** The registry timestamp of `seconds` ago, by the clock (cleanup ages go by the clock). */
+function ago(seconds: number): string {
+  return isoTimestamp(new Date(Date.now() - seconds * 1000));
+}
 
 function entry(socket: string, target: string, createdAt: string, extra = {}) {
   return { socket, target, type: "shell", created_at: createdAt, last_active: createdAt, ...extra };
@@ -30,14 +39,14 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
   await box.writeRegistry(JSON.stringify(
     {
       sessions: {
-        "alive-young": entry(live, "alive-one:0.0", "2025-11-24T15:30:00Z", { note: "keep me" }),
-        "alive-exactly-1h": entry(live, "alive-one:0.0", "2025-11-24T15:00:00Z"),
-        "alive-old": entry(live, "alive-one:0.0", "2025-11-24T14:00:00+0000"),
+        "alive-young": entry(live, "alive-one:0.0", ago(1800), { note: "keep me" }),
+        "alive-58m": entry(live, "alive-one:0.0", ago(58 * 60)),
+        "alive-old": entry(live, "alive-one:0.0", ago(7200).replace("Z", "+0000")),
         "alive-garbage": entry(live, "alive-one:0.0", "not a date"),
-        "dies": entry(live, "dies:0.0", "2025-11-24T15:30:00Z"),
-        "dead-old": entry(live, "dies:0.0", "2025-11-20T00:00:00Z"),
-        "missing": entry(live, "nosuch:0.0", "2025-11-24T15:30:00Z"),
-        "on-gone": entry(gone, "on-gone:0.0", "2025-11-24T15:30:00Z"),
+        "dies": entry(live, "dies:0.0", ago(1800)),
+        "dead-old": entry(live, "dies:0.0", ago(4 * 86400)),
+        "missing": entry(live, "nosuch:0.0", ago(1800)),
+        "on-gone": entry(gone, "on-gone:0.0", ago(1800)),
       },
       version: "1.0",
       owner: "other-tool",
@@ -45,6 +54,7 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
     null,
     2,
   ));
+  // NOW_EPOCH only changes the age list-sessions shows: it must not move what cleanup removes.
   const env = { NOW_EPOCH: NOW };
   const run = (args: string[]) => box.run("cleanup-sessions", args, { env });
 
@@ -67,7 +77,7 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
     );
   });
 
-  await t.step("dry run --older-than: strictly older, garbage created_at is old", async () => {
+  await t.step("dry run --older-than: by the clock, garbage created_at is old", async () => {
     const r = await run(["--dry-run", "--older-than", "1h"]);
     assertEquals([r.code, r.stderr], [0, ""]);
     equal(
@@ -80,17 +90,26 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
         "  - missing (dead/missing/zombie)\n" +
         "  - on-gone (dead/missing/zombie)\n",
     );
-    const justUnder = await run(["--dry-run", "--older-than", "3599s"]);
-    assertMatch(justUnder.stdout, /^ {2}- alive-exactly-1h \(older than 3599s\)$/m);
-    const same = await run(["--dry-run", "--older-than", "60m"]);
-    assert(!same.stdout.includes("alive-exactly-1h"), same.stdout);
+    const under = await run(["--dry-run", "--older-than", "57m"]);
+    assertMatch(under.stdout, /^ {2}- alive-58m \(older than 57m\)$/m);
+    const over = await run(["--dry-run", "--older-than", "60m"]);
+    assert(!over.stdout.includes("alive-58m"), over.stdout);
+    // The original's bash arithmetic: a leading 0 is octal (070m is 56 minutes), 01h one hour.
+    const octal = await run(["--dry-run", "--older-than", "070m"]);
+    assertMatch(octal.stdout, /^ {2}- alive-58m \(older than 070m\)$/m);
+    equal(
+      (await run(["--dry-run", "--older-than", "01h"])).stdout,
+      r.stdout.replaceAll("1h", "01h"),
+    );
+    const unset = await box.run("cleanup-sessions", ["--dry-run", "--older-than", "1h"]);
+    equal(unset.stdout, r.stdout, "NOW_EPOCH changed which entries are old");
   });
 
   await t.step("dry run --all: every entry, in name order", async () => {
     const r = await run(["--dry-run", "--all"]);
     assertEquals([r.code, r.stderr], [0, ""]);
     const names = [
-      "alive-exactly-1h",
+      "alive-58m",
       "alive-garbage",
       "alive-old",
       "alive-young",
@@ -122,7 +141,7 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
       sessions: Record<string, Record<string, unknown>>;
     };
     assertEquals(Object.keys(reg.sessions).sort(), [
-      "alive-exactly-1h",
+      "alive-58m",
       "alive-garbage",
       "alive-old",
       "alive-young",
@@ -154,7 +173,7 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
         "Removed 2 session(s) successfully.\n",
     );
     assertEquals(Object.keys((await box.registry()).sessions).sort(), [
-      "alive-exactly-1h",
+      "alive-58m",
       "alive-young",
     ]);
   });
@@ -165,7 +184,7 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
     equal(
       r.stdout,
       "Removing 2 session(s):\n" +
-        "  - alive-exactly-1h (all sessions mode)\n" +
+        "  - alive-58m (all sessions mode)\n" +
         "  - alive-young (all sessions mode)\n" +
         "Removed 2 session(s) successfully.\n",
     );
@@ -187,6 +206,28 @@ Deno.test("cleanup-sessions removes registry entries and never kills tmux sessio
       (error) => assert(error instanceof Deno.errors.NotFound),
     );
   });
+});
+
+Deno.test("the age filter is strict: an entry exactly D old is not older than D", async () => {
+  await using box = await Sandbox.create();
+  const gone = box.socket("gone.sock"); // no server: every entry is unhealthy
+  const data: RegistryData = {
+    sessions: {
+      exact: entry(gone, "exact:0.0", "2025-11-24T15:00:00Z"),
+      over: entry(gone, "over:0.0", "2025-11-24T14:59:59Z"),
+    },
+    version: "1.0",
+  };
+  const items = await selectForCleanup(data, {
+    all: false,
+    olderThanSeconds: 3600,
+    olderThanLabel: "1h",
+    nowEpoch: Number(NOW),
+  }, (path) => new Server({ path }));
+  assertEquals(items, [
+    { name: "exact", reason: "dead/missing/zombie" },
+    { name: "over", reason: "dead/missing/zombie + older than 1h" },
+  ]);
 });
 
 Deno.test("cleanup-sessions keeps an entry whose health can't be decided", async () => {
@@ -235,10 +276,16 @@ Deno.test("cleanup-sessions rejects bad input with exit 1", async (t) => {
   });
 
   await t.step("missing value, unknown option, stray argument", async () => {
-    for (const args of [["--older-than"], ["--bogus"], ["-x"], ["extra"], ["--all=yes"]]) {
+    for (const args of [["--older-than"], ["--all=yes"]]) {
       const r = await box.run("cleanup-sessions", args);
       assertEquals([r.code, r.stdout], [1, ""], args.join(" "));
       assertMatch(r.stderr, /^Error: [^\n]+\n$/);
+    }
+    // As the original: `Error: Unknown option: X`, then the usage on stdout.
+    const usage = (await box.run("cleanup-sessions", ["--help"])).stdout;
+    for (const args of [["--bogus"], ["-x"], ["extra"]]) {
+      const r = await box.run("cleanup-sessions", args);
+      assertEquals([r.code, r.stderr, r.stdout], [1, `Error: Unknown option: ${args[0]}\n`, usage]);
     }
     equal(await registryText(box), text);
   });

@@ -1,6 +1,14 @@
 import { deepEqual as assertEquals, equal, throws } from "node:assert/strict";
 import { parseArgs } from "node:util";
-import { errorLine, parseFlags } from "../lib/cli.ts";
+import {
+  cut,
+  errorLine,
+  MAX_LINES,
+  MAX_SECONDS,
+  pad,
+  parseFlags,
+  parseNumber,
+} from "../lib/cli.ts";
 import { UsageError } from "../lib/errors.ts";
 
 const SPECS = {
@@ -73,4 +81,39 @@ Deno.test("errorLine prints one line with an Error: prefix", () => {
     errorLine(new Deno.errors.NotCapable("Requires run access")),
     "Error: NotCapable: Requires run access",
   );
+});
+
+Deno.test("pad counts UTF-8 bytes as bash's printf %-20s does; cut keeps whole characters", () => {
+  equal(pad("abc", 6), "abc   ");
+  equal(pad("\u00e9", 6), "\u00e9    "); // 2 bytes
+  equal(pad("\u20ac", 6), "\u20ac   "); // 3 bytes
+  equal(pad("\u{1F600}", 6), "\u{1F600}  "); // 4 bytes
+  equal(pad("\u{1F600}\u{1F600}", 6), "\u{1F600}\u{1F600}");
+  equal(cut("\u{1F600}".repeat(25), 20), "\u{1F600}".repeat(20));
+  equal(cut("caf\u00e9", 20), "caf\u00e9");
+});
+
+Deno.test("parseNumber refuses a number past max in one line with the original's words", () => {
+  const seconds = {
+    max: MAX_SECONDS,
+    unit: "seconds",
+    message: "timeout must be a positive number",
+  };
+  equal(parseNumber("2147483", seconds), 2147483);
+  equal(parseNumber("0.5", seconds), 0.5);
+  for (const text of ["2147484", "99999999999999999999"]) {
+    throws(() => parseNumber(text, seconds), (error: unknown) => {
+      equal(error instanceof UsageError, true);
+      equal(
+        (error as Error).message,
+        "timeout must be a positive number (at most 2147483 seconds)",
+      );
+      return true;
+    });
+  }
+  throws(() => parseNumber("1e400", seconds), /^UsageError: timeout must be a positive number$/);
+  // Integers: past 2^53 a count is not even held exactly.
+  equal(parseNumber("9007199254740991", { integer: true, message: "m" }), 2 ** 53 - 1);
+  throws(() => parseNumber("9007199254740992", { integer: true, message: "m" }), /at most/);
+  equal(parseNumber(String(MAX_LINES), { integer: true, max: MAX_LINES, message: "m" }), MAX_LINES);
 });

@@ -56,10 +56,22 @@ Deno.test("create-session rejects bad arguments before touching tmux", async (t)
   });
 
   await t.step("missing -n, -n without value, unknown option: exit 1", async () => {
-    assertOneLineError(await box.run("create-session", ["--python"]), 1, /name is required/);
+    const usage = (await box.run("create-session", ["--help"])).stdout;
+    // As the original: the error line, then the usage on stdout.
+    for (const args of [["--python"], ["-n", ""]]) {
+      const r = await box.run("create-session", args);
+      assertEquals(
+        [r.code, r.stderr, r.stdout],
+        [1, "Error: Session name is required (use -n <name>)\n", usage],
+      );
+    }
+    const unknown = await box.run("create-session", ["-n", "x", "--bogus"]);
+    assertEquals(
+      [unknown.code, unknown.stderr, unknown.stdout],
+      [1, "Error: Unknown option: --bogus\n", usage],
+    );
     assertOneLineError(await box.run("create-session", ["-n"]), 1, /requires a value/);
     assertOneLineError(await box.run("create-session", ["--name"]), 1, /requires a value/);
-    assertOneLineError(await box.run("create-session", ["-n", "x", "--bogus"]), 1, /--bogus/);
     assertOneLineError(
       await box.run("create-session", ["-n", "x", "--python", "--gdb"]),
       1,
@@ -68,7 +80,6 @@ Deno.test("create-session rejects bad arguments before touching tmux", async (t)
   });
 
   await t.step("names tmux would change are refused: exit 1", async () => {
-    assertOneLineError(await box.run("create-session", ["-n", ""]), 1, /must not be empty/);
     assertOneLineError(await box.run("create-session", ["-n", "a.b"]), 1, /"a\.b".*'\.' and ':'/);
     assertOneLineError(await box.run("create-session", ["-n", "a:b"]), 1, /"a:b"/);
     assertOneLineError(await box.run("create-session", ["-n", "a\\b"]), 1, /escape '\\'/);

@@ -52,12 +52,22 @@ Deno.test("find-sessions argument errors exit 1", async (t) => {
     equal(r.stderr, "Use either -L or -S, not both\n");
   });
 
-  await t.step("unknown option, option without value", async () => {
-    for (const args of [["--bogus"], ["-q"], ["-L"]]) {
+  await t.step("option without value: one line", async () => {
+    for (const args of [["-q"], ["-L"]]) {
       const r = await box.run("find-sessions", args);
       equal(r.code, 1, args.join(" "));
       assertMatch(r.stderr, /^[^\n]+\n$/);
       equal(r.stdout, "");
+    }
+  });
+
+  await t.step("unknown option: the original's line, then the usage on stdout", async () => {
+    const usage = (await box.run("find-sessions", ["--help"])).stdout;
+    for (const args of [["--bogus"], ["stray"]]) {
+      const r = await box.run("find-sessions", args);
+      equal(r.code, 1, args.join(" "));
+      equal(r.stderr, `Unknown option: ${args[0]}\n`);
+      equal(r.stdout, usage);
     }
   });
 

@@ -31,7 +31,8 @@ export interface RunOptions {
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const realHome = Deno.env.get("HOME") ?? "/root";
-const DENO_DIR = Deno.env.get("DENO_DIR") ??
+/** Deno's module cache of the real user (passed on, so tools and child tests don't recompile). */
+export const DENO_DIR = Deno.env.get("DENO_DIR") ??
   join(Deno.env.get("XDG_CACHE_HOME") ?? join(realHome, ".cache"), "deno");
 const decoder = new TextDecoder();
 
@@ -96,6 +97,19 @@ export class Sandbox implements AsyncDisposable {
     const path = join(this.root, name);
     this.sockets.add(path);
     return path;
+  }
+
+  /**
+   * A socket whose tmux server already runs, started with the sandbox's
+   * environment and kept up with no session. Sessions a test then makes on
+   * it in-process (through the library, which runs tmux with the test
+   * runner's own environment) get the server's environment: their shells
+   * start with the sandbox's HOME, never the user's `~/.bashrc`.
+   */
+  async server(name = "test.sock"): Promise<string> {
+    const socket = this.socket(name);
+    await this.tmux(socket, "start-server", ";", "set-option", "-g", "exit-empty", "off");
+    return socket;
   }
 
   /** The toolkit variables of this sandbox plus overrides, as the tools would see them. */
@@ -271,6 +285,18 @@ export async function runProgram(
     stderr: "piped",
   }).output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Whether the tests run as root (only root can chown a file to another user). */
+export const isRoot = Deno.uid() === 0;
+
+/** A step that needs root (it chowns to another user): skipped cleanly otherwise. */
+export function rootStep(
+  t: Deno.TestContext,
+  name: string,
+  fn: (t: Deno.TestContext) => void | Promise<void>,
+): Promise<boolean> {
+  return t.step({ name, ignore: !isRoot, fn });
 }
 
 /** A registry entry with fixed timestamps. */

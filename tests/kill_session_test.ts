@@ -22,6 +22,41 @@ function registryText(entries: Record<string, { socket: string; target?: string 
   return JSON.stringify({ sessions, version: "1.0" }, null, 2) + "\n";
 }
 
+/**
+ * Makes `dir` unwritable (chmod 0500; for root, whom modes don't stop,
+ * `chattr +i`); returns the function that undoes it.
+ */
+async function makeUnwritable(dir: string): Promise<() => Promise<void>> {
+  if (Deno.uid() !== 0) {
+    await Deno.chmod(dir, 0o500);
+    return () => Deno.chmod(dir, 0o700);
+  }
+  const chattr = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, dir], stdout: "null", stderr: "null" }).output()
+      .then((out) => out.success, () => false);
+  if (!(await chattr("+i"))) throw new Error(`chattr +i ${dir} failed`);
+  return async () => {
+    await chattr("-i");
+  };
+}
+
+/** Whether {@link makeUnwritable} works here (chattr needs a file system that supports it). */
+async function canMakeUnwritable(): Promise<boolean> {
+  const dir = await Deno.makeTempDir({ prefix: "ctmux-ro-" });
+  try {
+    const restore = await makeUnwritable(dir);
+    try {
+      return await Deno.writeTextFile(`${dir}/probe`, "").then(() => false, () => true);
+    } finally {
+      await restore();
+    }
+  } catch {
+    return false;
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 async function registeredNames(box: Sandbox): Promise<string[]> {
   return Object.keys((await box.registry()).sessions).sort();
 }
@@ -60,17 +95,36 @@ Deno.test("kill-session argument errors exit 3", async (t) => {
     ) {
       const r = await box.run("kill-session", args);
       equal(r.code, 3, args.join(" "));
-      assertMatch(r.stderr, /^Error: -S and -t must be used together\n$/);
+      assertMatch(r.stderr, /^Error: Both -S and -t must be specified together\n$/);
     }
   });
 
-  await t.step("an option without its value, an unknown option", async () => {
-    for (const args of [["-s"], ["-S", "x.sock", "-t"], ["--bogus"], ["-s", "a", "-x"]]) {
+  await t.step("an option without its value: one line", async () => {
+    for (const args of [["-s"], ["-S", "x.sock", "-t"]]) {
       const r = await box.run("kill-session", args);
       equal(r.code, 3, args.join(" "));
       assertMatch(r.stderr, /^[^\n]+\n$/);
+      equal(r.stdout, "");
     }
   });
+
+  await t.step(
+    "an unknown option or argument: the original's line, then the usage on stdout",
+    async () => {
+      const usage = (await box.run("kill-session", ["--help"])).stdout;
+      const cases: [string[], string][] = [
+        [["--bogus"], "--bogus"],
+        [["-s", "a", "-x"], "-x"],
+        [["stray"], "stray"],
+      ];
+      for (const [args, option] of cases) {
+        const r = await box.run("kill-session", args);
+        equal(r.code, 3, args.join(" "));
+        equal(r.stderr, `Error: Unknown option: ${option}\n`);
+        equal(r.stdout, usage);
+      }
+    },
+  );
 
   await t.step("tmux missing from PATH: exit 3", async () => {
     const r = await box.run("kill-session", ["-S", box.socket(), "-t", "a"], {
@@ -185,8 +239,9 @@ Deno.test("kill-session kills and deregisters", async (t) => {
     equal(
       r.stdout,
       "Killing tmux session: web\n" +
-        "Killed tmux session: web\n" +
-        "Removed from registry: web\n" +
+        "  \u2713 Tmux session killed successfully\n" +
+        "Removing from registry: web\n" +
+        "  \u2713 Removed from registry successfully\n" +
         "Session 'web' fully removed\n",
     );
     equal(r.stderr, "");
@@ -198,9 +253,13 @@ Deno.test("kill-session kills and deregisters", async (t) => {
     const r = await box.run("kill-session", ["-v"]);
     equal(r.code, 0, r.stderr);
     assertMatch(r.stdout, /^Killing tmux session: keep\n[^]*Session 'keep' fully removed\n$/);
-    assertMatch(
+    equal(
       r.stderr,
-      /^\[kill-session\] registry entry 'keep': socket .*, target keep:0\.0\n$/,
+      "Attempting auto-detect...\n" +
+        "Auto-detected session: keep\n" +
+        `Auto-detected: socket=${sock}, target=keep:0.0\n` +
+        "Tmux kill-session succeeded\n" +
+        "Registry removal succeeded\n",
     );
     assertEquals(await registeredNames(box), []);
   });
@@ -211,9 +270,15 @@ Deno.test("kill-session kills and deregisters", async (t) => {
     equal(r.code, 1);
     equal(
       r.stdout,
-      "Killing tmux session: gone\nRemoved from registry: gone\n",
+      "Killing tmux session: gone\n" +
+        "Removing from registry: gone\n" +
+        "  \u2713 Removed from registry successfully\n",
     );
-    assertMatch(r.stderr, /^Failed to kill tmux session 'gone': .*\n.*partially removed/);
+    equal(
+      r.stderr,
+      "  \u2717 Failed to kill tmux session (exit code: 1)\n" +
+        "Warning: Partial removal of session 'gone'\n",
+    );
     assertEquals(await registeredNames(box), []);
   });
 
@@ -227,14 +292,23 @@ Deno.test("kill-session kills and deregisters", async (t) => {
   await t.step("explicit mode, never registered: counts as done, exit 0", async () => {
     const r = await box.run("kill-session", ["-S", sock, "-t", "foobar:0.0"]);
     equal(r.code, 0, r.stderr);
+    // As the original: nothing is said about the registry unless -v.
     equal(
       r.stdout,
       "Killing tmux session: foobar\n" +
-        "Killed tmux session: foobar\n" +
-        "Session not in registry, skipped deregistration: foobar\n" +
+        "  \u2713 Tmux session killed successfully\n" +
         "Session 'foobar' fully removed\n",
     );
     equal(r.stderr, "");
+    await box.newSession(sock, "loose");
+    const v = await box.run("kill-session", ["-S", sock, "-t", "loose", "-v"]);
+    equal(v.code, 0, v.stderr);
+    equal(
+      v.stderr,
+      `Using explicit mode: socket=${sock}, target=loose\n` +
+        "Tmux kill-session succeeded\n" +
+        "Session not in registry, skipping deregistration\n",
+    );
   });
 
   await t.step("explicit mode keeps an entry of that name on another socket", async () => {
@@ -243,7 +317,11 @@ Deno.test("kill-session kills and deregisters", async (t) => {
     await box.writeRegistry(registryText({ twin: { socket: other } }));
     const r = await box.run("kill-session", ["--socket", sock, "--target", "twin"]);
     equal(r.code, 0, r.stderr);
-    assertMatch(r.stdout, /Session not in registry, skipped deregistration: twin\n/);
+    equal(
+      r.stdout,
+      "Killing tmux session: twin\n  \u2713 Tmux session killed successfully\n" +
+        "Session 'twin' fully removed\n",
+    );
     equal((await box.registry()).sessions.twin.socket, other);
     equal(await tmuxSessions(box, sock), null);
     assertEquals(await tmuxSessions(box, other), ["twin"]);
@@ -256,7 +334,10 @@ Deno.test("kill-session kills and deregisters", async (t) => {
         cwd: box.root,
       });
       equal(r.code, 0, r.stderr);
-      assertMatch(r.stdout, /Removed from registry: twin\n/);
+      assertMatch(
+        r.stdout,
+        /^Removing from registry: twin\n {2}\u2713 Removed from registry successfully\n/m,
+      );
       assertEquals(await registeredNames(box), []);
     },
   );
@@ -271,8 +352,15 @@ Deno.test("kill-session when the registry can't be updated", async (t) => {
     await box.writeRegistry("not json");
     const r = await box.run("kill-session", ["-S", sock, "-t", "web:0.0"]);
     equal(r.code, 1);
-    equal(r.stdout, "Killing tmux session: web\nKilled tmux session: web\n");
-    assertMatch(r.stderr, /^Failed to remove 'web' from registry: .*not valid JSON/);
+    equal(
+      r.stdout,
+      "Killing tmux session: web\n  \u2713 Tmux session killed successfully\n" +
+        "Removing from registry: web\n",
+    );
+    assertMatch(
+      r.stderr,
+      /^registry: Registry .* is unusable: not valid JSON.*\n {2}\u2717 Failed to remove from registry\nWarning: Partial removal of session 'web'\n$/,
+    );
     equal(await tmuxSessions(box, sock), null);
     equal(await Deno.readTextFile(box.registryFile), "not json");
   });
@@ -280,8 +368,41 @@ Deno.test("kill-session when the registry can't be updated", async (t) => {
   await t.step("neither done: exit 2", async () => {
     const r = await box.run("kill-session", ["-S", sock, "-t", "web:0.0"]);
     equal(r.code, 2);
-    equal(r.stdout, "Killing tmux session: web\n");
-    assertMatch(r.stderr, /\nError: Failed to remove session 'web' .*\n$/);
+    equal(r.stdout, "Killing tmux session: web\nRemoving from registry: web\n");
+    assertMatch(
+      r.stderr,
+      /^ {2}\u2717 Failed to kill tmux session \(exit code: 1\)\nregistry: .*\n {2}\u2717 Failed to remove from registry\nError: Failed to remove session 'web'\n$/,
+    );
+  });
+
+  await t.step({
+    name: "a registry folder that can't be written: killed, exit 1, the failure lines",
+    ignore: !(await canMakeUnwritable()),
+    fn: async () => {
+      await box.newSession(sock, "k");
+      await box.writeRegistry(registryText({ k: { socket: sock } }));
+      await Deno.writeTextFile(`${box.socketDir}/.sessions.lock`, "");
+      const before = await Deno.readTextFile(box.registryFile);
+      const restore = await makeUnwritable(box.socketDir);
+      let r;
+      try {
+        r = await box.run("kill-session", ["-s", "k"]);
+      } finally {
+        await restore();
+      }
+      equal(r.code, 1, r.stderr);
+      equal(
+        r.stdout,
+        "Killing tmux session: k\n  \u2713 Tmux session killed successfully\n" +
+          "Removing from registry: k\n",
+      );
+      assertMatch(
+        r.stderr,
+        /^registry: [^\n]*\n {2}\u2717 Failed to remove from registry\nWarning: Partial removal of session 'k'\n$/,
+      );
+      equal(await tmuxSessions(box, sock), null);
+      equal(await Deno.readTextFile(box.registryFile), before);
+    },
   });
 
   await t.step("lock timeout while deregistering: killed, exit 1, lock named", async () => {
@@ -293,6 +414,10 @@ Deno.test("kill-session when the registry can't be updated", async (t) => {
     const r = await box.run("kill-session", ["-s", "locked"], { env: { LOCK_TIMEOUT: "0.2" } });
     equal(r.code, 1);
     assertMatch(r.stderr, new RegExp(`lock ${lockFile.replace(/\./g, "\\.")}`));
+    assertMatch(
+      r.stderr,
+      /\n {2}\u2717 Failed to remove from registry\nWarning: Partial removal of session 'locked'\n$/,
+    );
     equal(await tmuxSessions(box, sock), null);
     assertEquals(await registeredNames(box), ["locked"]);
   });

@@ -11,6 +11,54 @@ import { json, Sandbox } from "./helpers.ts";
 /** 2025-11-24T16:00:00Z */
 const NOW = "1764000000";
 
+/** What the original's `printf "%-20s ..."` of `${value:0:20}` cells prints, by bash itself. */
+async function bashRow(cells: string[]): Promise<string> {
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      'printf "%-20s %-20s %-20s %-10s %-8s %-15s\\n" "${1:0:20}" "${2:0:20}" "${3:0:20}" "$4" "$5" "$6"',
+      "_",
+      ...cells,
+    ],
+    env: { LC_ALL: "C.UTF-8" },
+    clearEnv: true,
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test("list-sessions pads cells as bash's printf does: by bytes", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket("s\u00f3ck-\u{1F50C}.sock"); // no server there: status "server"
+  const names = [
+    "caf\u00e9",
+    "\u{1F600}-smile",
+    "\u65e5\u672c\u8a9e\u306e\u30bb\u30c3\u30b7\u30e7\u30f3\u540d\u524d\u30c6\u30b9\u30c8\u9577\u3044\u540d\u524d\u3067\u3059",
+    "plain",
+  ];
+  const sessions: Record<string, unknown> = {};
+  for (const name of names) {
+    sessions[name] = {
+      socket: sock,
+      target: `${name}:0.0`,
+      type: "shell",
+      created_at: "2025-11-24T15:59:30Z",
+      last_active: "2025-11-24T15:59:30Z",
+    };
+  }
+  await box.writeSessions(sessions);
+  const r = await box.run("list-sessions", [], { env: { NOW_EPOCH: NOW } });
+  equal(r.code, 0, r.stderr);
+  const sorted = [...names].sort();
+  const rows = await Promise.all(
+    sorted.map((name) =>
+      bashRow([name, "s\u00f3ck-\u{1F50C}.sock", `${name}:0.0`, "server", "-", "30s ago"])
+    ),
+  );
+  const lines = r.stdout.split("\n");
+  equal(lines.slice(2, 2 + names.length).map((l) => l + "\n").join(""), rows.join(""));
+});
+
 Deno.test("list-sessions prints the table byte for byte", async (t) => {
   await using box = await Sandbox.create();
   const live = await box.liveServer();
@@ -269,13 +317,23 @@ Deno.test("list-sessions help and bad options", async (t) => {
     }
   });
 
-  await t.step("unknown option or a stray argument: exit 1, one line on stderr", async () => {
-    for (const args of [["--bogus"], ["-x"], ["extra"], ["--json=yes"]]) {
-      const r = await box.run("list-sessions", args);
-      assertEquals([r.code, r.stdout], [1, ""], args.join(" "));
+  await t.step(
+    "unknown option or a stray argument: the original's line, usage on stdout",
+    async () => {
+      const usage = (await box.run("list-sessions", ["--help"])).stdout;
+      for (const args of [["--bogus"], ["-x"], ["extra"]]) {
+        const r = await box.run("list-sessions", args);
+        assertEquals([r.code, r.stderr, r.stdout], [
+          1,
+          `Error: Unknown option: ${args[0]}\n`,
+          usage,
+        ]);
+      }
+      const r = await box.run("list-sessions", ["--json=yes"]);
+      assertEquals([r.code, r.stdout], [1, ""]);
       assertMatch(r.stderr, /^Error: [^\n]+\n$/);
-    }
-  });
+    },
+  );
 
   await t.step("tmux missing from PATH: a clear message, exit 1", async () => {
     const gone = box.socket("gone.sock");

@@ -202,11 +202,12 @@ Deno.test("a writer held off past LOCK_TIMEOUT fails naming the lock; readers go
         // Documented: the tmux session went, the entry could not: exit 1 (one of two done).
         assertCleanFailure(kill, {
           code: 1,
-          lines: 2,
+          lines: 3,
           emptyStdout: false,
           stderr: new RegExp(
-            `^Failed to remove 'victim' from registry: ${timedOut(holder).source}\n` +
-              `Warning: Session 'victim' partially removed \\(registry entry not removed\\)\n$`,
+            `^registry: ${timedOut(holder).source}\n` +
+              ` {2}\u2717 Failed to remove from registry\n` +
+              `Warning: Partial removal of session 'victim'\n$`,
           ),
         }, "kill-session");
         // Readers take no lock, and the last_active touch gives way to a busy lock.

@@ -195,7 +195,8 @@ Deno.test("safe-send sends text as typed and waits for what follows", async (t) 
     equal(r.code, 0, r.stderr);
   });
 
-  await t.step("a pane killed during the wait ends it within a second: exit 3", async () => {
+  // How soon it ends after the kill is measured by the bench (bench/cases.ts), not asserted here.
+  await t.step("a pane killed during the wait ends it, not the timeout: exit 3", async () => {
     const pane =
       (await box.tmux(sock, "split-window", "-P", "-F", "#{pane_id}", "-t", "=sh:", ...BASH))
         .trim();
@@ -213,13 +214,10 @@ Deno.test("safe-send sends text as typed and waits for what follows", async (t) 
       "30",
     ]);
     await waitUntil(async () => (await clients(box, sock)) === "1\n");
-    const killedAt = performance.now();
     await box.tmux(sock, "kill-pane", "-t", pane);
     const r = await waiting;
-    const took = performance.now() - killedAt;
     equal(r.code, 3);
     equal(r.stderr, `Error: Stopped waiting for pattern 'never' (pane ${pane} no longer exists)\n`);
-    assert(took < 1000, `ended ${took} ms after the kill`);
   });
 
   equal(await clients(box, sock), "");
@@ -400,12 +398,15 @@ Deno.test("safe-send argument and look-up errors exit 4", async (t) => {
       "Error: Invalid regex pattern: a[b (Unmatched [, [^, [:, [., or [=)\n",
     ],
   ];
+  // As the original: a missing argument or an unknown option also prints the usage on stdout.
+  const usage = (await box.run("safe-send", ["--help"])).stdout;
+  const withUsage = new Set(["no command", "-S without -t", "empty -t", "unknown option"]);
   for (const [what, args, stderr] of cases) {
     await t.step(what, async () => {
       const r = await box.run("safe-send", args);
       equal(r.code, 4);
       equal(r.stderr, stderr);
-      equal(r.stdout, "");
+      equal(r.stdout, withUsage.has(what) ? usage : "");
     });
   }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { resolvePaths } from "../lib/env.ts";
 import { UnsafePathError } from "../lib/errors.ts";
 import { checkPrivateDir, checkPrivateFile, ensureSocketDir } from "../lib/safety.ts";
-import { Sandbox } from "./helpers.ts";
+import { rootStep, Sandbox } from "./helpers.ts";
 
 const NOBODY = 65534;
 
@@ -35,7 +35,7 @@ Deno.test("checkPrivateDir and checkPrivateFile", async (t) => {
     equal(await checkPrivateFile(file), true);
   });
 
-  await t.step("owned by another user: refused, naming path, owner and role", async () => {
+  await rootStep(t, "owned by another user: refused, naming path, owner and role", async () => {
     await Deno.chown(dir, NOBODY, NOBODY);
     await unsafe(
       checkPrivateDir(dir, "socket directory"),
@@ -75,7 +75,7 @@ Deno.test("checkPrivateDir and checkPrivateFile", async (t) => {
     await unsafe(checkPrivateDir(file, "socket directory"), /: not a directory$/);
   });
 
-  await t.step("symlinks: followed when ours, refused when another user's", async () => {
+  await rootStep(t, "symlinks: followed when ours, refused when another user's", async () => {
     const link = join(box.root, "link");
     await Deno.symlink(dir, link);
     equal(await checkPrivateDir(link), true);
@@ -116,20 +116,24 @@ Deno.test("ensureSocketDir creates 0700 or refuses someone else's directory", as
     },
   );
 
-  await t.step("a pre-created /tmp/claude-tmux-sockets of another user is refused", async () => {
-    // The attack: someone else creates the default socket dir (and a server in it).
-    const tmp = join(box.root, "tmp");
-    const planted = join(tmp, "claude-tmux-sockets");
-    await Deno.mkdir(planted, { mode: 0o755 });
-    await Deno.chown(planted, NOBODY, NOBODY);
-    const paths = resolvePaths({ TMPDIR: tmp, HOME: box.env.HOME });
-    equal(paths.socketDir, planted);
-    await unsafe(
-      ensureSocketDir(paths),
-      new RegExp(`^Refusing to use socket directory ${planted}: owned by uid ${NOBODY}`),
-    );
-    assertEquals([...Deno.readDirSync(planted)], [], "nothing was created in it");
-  });
+  await rootStep(
+    t,
+    "a pre-created /tmp/claude-tmux-sockets of another user is refused",
+    async () => {
+      // The attack: someone else creates the default socket dir (and a server in it).
+      const tmp = join(box.root, "tmp");
+      const planted = join(tmp, "claude-tmux-sockets");
+      await Deno.mkdir(planted, { mode: 0o755 });
+      await Deno.chown(planted, NOBODY, NOBODY);
+      const paths = resolvePaths({ TMPDIR: tmp, HOME: box.env.HOME });
+      equal(paths.socketDir, planted);
+      await unsafe(
+        ensureSocketDir(paths),
+        new RegExp(`^Refusing to use socket directory ${planted}: owned by uid ${NOBODY}`),
+      );
+      assertEquals([...Deno.readDirSync(planted)], [], "nothing was created in it");
+    },
+  );
 
   await t.step("a world-writable socket directory is refused", async () => {
     const socketDir = join(box.root, "open");

@@ -72,7 +72,7 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
     await withFakeTmux(
       'echo $$ > "$(dirname "$0")/self.pid"; exec sleep 60',
       async (dir, program) => {
-        const started = performance.now();
+        // The fake would exit 0 after its sleep: only the bound can make this a timeout error.
         const error = await tmux(["list-panes", "-a"], { program, timeoutMs: 300 }).then(
           () => undefined,
           (e) => e,
@@ -81,8 +81,6 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
         equal(error.subcommand, "list-panes");
         equal(error.timeoutMs, 300);
         assertMatch(error.message, /tmux list-panes did not answer within 300 ms/);
-        // The fake sleeps 60 s: anything near that means the bound did not hold.
-        ok(performance.now() - started < 20_000, "returned long before the fake's sleep ended");
         const pid = await readPid(join(dir, "self.pid"));
         await waitUntil(async () => !(await alive(pid)), { message: "fake tmux killed" });
       },
@@ -94,12 +92,10 @@ Deno.test("tmux runner bounds every call and types every failure", async (t) => 
     const script = 'd="$(dirname "$0")"; echo $$ > "$d/self.pid"; ' +
       'sleep 60 & echo $! > "$d/child.pid"; wait';
     await withFakeTmux(script, async (dir, program) => {
-      const started = performance.now();
       await assertRejects(
         tmux(["capture-pane", "-p"], { program, timeoutMs: 300 }),
         TmuxTimeoutError,
       );
-      ok(performance.now() - started < 20_000, "returned long before the grandchild's sleep");
       const child = await readPid(join(dir, "child.pid"));
       ok(await alive(child), "the grandchild was still holding the pipes");
       const self = await readPid(join(dir, "self.pid"));

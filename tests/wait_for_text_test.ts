@@ -189,19 +189,17 @@ Deno.test("wait-for-text finds text and says how a wait ended", async (t) => {
     );
   });
 
-  await t.step("a pane killed during the wait ends it within a second: exit 1", async () => {
+  // How soon it ends after the kill is measured by the bench (bench/cases.ts), not asserted here.
+  await t.step("a pane killed during the wait ends it, not the timeout: exit 1", async () => {
     await box.newSession(sock, "victim", BASH);
     const pane = (await box.tmux(sock, "split-window", "-P", "-F", "#{pane_id}", "-t", "=victim:"))
       .trim();
     const waiting = box.run("wait-for-text", ["-S", sock, "-t", pane, "-p", "never", "-T", "30"]);
     await waitUntil(async () => (await clients(box, sock)) === "1\n");
-    const killedAt = performance.now();
     await box.tmux(sock, "kill-pane", "-t", pane);
     const r = await waiting;
-    const took = performance.now() - killedAt;
     equal(r.code, 1);
     equal(r.stderr, `Error: Stopped waiting for pattern: never (pane ${pane} no longer exists)\n`);
-    assert(took < 1000, `ended ${took} ms after the kill`);
     equal(await clients(box, sock), "");
   });
 
@@ -264,12 +262,15 @@ Deno.test("wait-for-text argument and look-up errors exit 1", async (t) => {
     ["unknown name", ["-s", "nope", "-p", "x"], "Error: Session 'nope' not found in registry\n"],
     ["empty registry", ["-p", "x"], "Error: No sessions found in registry\n"],
   ];
+  // As the original: a missing argument or an unknown option also prints the usage on stdout.
+  const usage = (await box.run("wait-for-text", ["--help"])).stdout;
+  const withUsage = new Set(["no pattern", "empty target", "-S without -t", "unknown option"]);
   for (const [what, args, stderr] of cases) {
     await t.step(what, async () => {
       const r = await box.run("wait-for-text", args);
       equal(r.code, 1);
       equal(r.stderr, stderr);
-      equal(r.stdout, "");
+      equal(r.stdout, withUsage.has(what) ? usage : "");
     });
   }
 

@@ -110,6 +110,130 @@ Deno.test("patterns are read as grep -E reads them", async (t) => {
   });
 });
 
+/** The lines of `lines` that `grep -E PATTERN` prints in a UTF-8 locale, or null without GNU grep. */
+async function grepE(pattern: string, lines: readonly string[]): Promise<string[]> {
+  const child = new Deno.Command("grep", {
+    args: ["-E", "--", pattern],
+    env: { LC_ALL: "C.UTF-8", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(lines.join("\n") + "\n"));
+  await writer.close();
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert(out.code === 0 || out.code === 1, `grep -E ${pattern}: ${stderr}`);
+  return new TextDecoder().decode(out.stdout).split("\n").slice(0, -1);
+}
+
+const gnuGrep = await new Deno.Command("grep", { args: ["--version"], stdout: "piped" }).output()
+  .then((out) => new TextDecoder().decode(out.stdout).includes("GNU grep"), () => false);
+
+Deno.test({
+  name: "the translator matches what GNU grep -E matches, escapes and classes included",
+  ignore: !gnuGrep,
+  fn: async () => {
+    const lines = [
+      "d",
+      "t",
+      "D",
+      "n",
+      "r",
+      "x42",
+      "tab\there",
+      "no digits",
+      "7 dwarfs",
+      "foo bar",
+      "foobar",
+      "a_foo_b",
+      "(foo)",
+      "caf\u00e9 au lait",
+      "\u00c9t\u00e9",
+      "na\u00efve",
+      "\u00a0nbsp\u00a0",
+      "em\u2003space",
+      "ideographic\u3000space",
+      "\u00b2\u00bd",
+      "\u00aa\u00ba",
+      "emoji \u{1F600} here",
+      "\u{1F600}",
+      "cr\rend",
+      "line\u2028sep",
+      "back\\slash",
+      "a.b",
+      "axb",
+      "",
+      "   ",
+      "under_score",
+      "user@example.com",
+      ">>> ",
+      "(gdb) ",
+      "$ ",
+    ];
+    const patterns = [
+      // GNU reads an escaped ordinary character as itself: \d is d, \t is t.
+      "\\d",
+      "\\t",
+      "\\D",
+      "\\n",
+      "\\r",
+      "x\\d+",
+      "^\\d$",
+      "[\\d]",
+      "a\\.b",
+      "\\$ $",
+      // GNU extensions that do work.
+      "\\w",
+      "^\\w+$",
+      "\\W",
+      "\\s",
+      "^\\s*$",
+      "\\S+\\s\\S+",
+      "\\bfoo\\b",
+      "\\Boo",
+      "o\\B",
+      "\\<foo",
+      "foo\\>",
+      "\\<\\w+@\\w+\\.com\\>",
+      "\\bt\u00e9",
+      "caf\u00e9\\b",
+      "\\w\\W\\w",
+      // Classes and the dot, where glibc and the translator agree.
+      "^[[:alpha:]]+$",
+      "^[[:alnum:]_]+$",
+      "[[:upper:]]",
+      "^[[:lower:]]+$",
+      "[[:space:]]",
+      "[[:blank:]]",
+      "[[:cntrl:]]",
+      "[[:digit:]]",
+      "^.$",
+      "^.{3}$",
+      "cr.end",
+      "line.sep",
+      ">>> ?$",
+      "^\\(gdb\\) $",
+    ];
+    const differences: string[] = [];
+    for (const pattern of patterns) {
+      const matcher = compilePattern(pattern);
+      const ours = lines.filter((line) => matcher(line));
+      const grep = await grepE(pattern, lines);
+      if (JSON.stringify(ours) !== JSON.stringify(grep)) {
+        differences.push(
+          `${JSON.stringify(pattern)}: grep ${JSON.stringify(grep)}, ours ${
+            JSON.stringify(ours)
+          } (${ereToJs(pattern)})`,
+        );
+      }
+    }
+    assertEquals(differences, []);
+  },
+});
+
 Deno.test("output after a send leaves out the typed line and a pasted block's echo", () => {
   const captured = [
     ">>> def foo():",

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseNumber, printJson, runTool } from "../lib/cli.ts";
+import { MAX_LINES, parseNumber, printJson, runTool } from "../lib/cli.ts";
 import {
   PaneNotFoundError,
   ServerNotRunningError,
@@ -78,6 +78,7 @@ await runTool({
     const last = flags.lines === undefined ? undefined : parseNumber(flags.lines, {
       integer: true,
       min: 1,
+      max: MAX_LINES,
       message: "lines must be a positive integer",
     });
 

@@ -6,7 +6,6 @@
  * @module
  */
 import { runTool } from "../lib/cli.ts";
-import { nowEpochSeconds } from "../lib/env.ts";
 import {
   InvalidDurationError,
   RegistryInvalidError,
@@ -44,6 +43,7 @@ await runTool({
     "older-than": { type: "string" },
   },
   usageExit: 1,
+  bashUsage: true,
   exits: [[RegistryInvalidError, 1], [RegistryLockTimeoutError, 75], [TmuxNotFoundError, 1]],
   formatError: (error) =>
     error instanceof InvalidDurationError ? `Error: ${error.message}\n${error.hint}` : undefined,
@@ -58,7 +58,9 @@ await runTool({
       all: flags.all ?? false,
       olderThanSeconds,
       olderThanLabel: label,
-      nowEpoch: nowEpochSeconds(),
+      // The clock, not NOW_EPOCH: as in the original, NOW_EPOCH only changes the age
+      // list-sessions shows, never which entries a cleanup removes.
+      nowEpoch: Math.floor(Date.now() / 1000),
     }, { dryRun, socketDir: context.paths.socketDir });
     if (registryEmpty) {
       console.log("No sessions in registry.");

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { printJson, runTool } from "../lib/cli.ts";
+import { MissingArgumentError, printJson, runTool } from "../lib/cli.ts";
 import {
   RegistryInvalidError,
   RegistryLockTimeoutError,
@@ -15,6 +15,7 @@ import {
   TmuxCommandError,
   TmuxNotFoundError,
   TmuxTimeoutError,
+  TmuxToolError,
   UsageError,
 } from "../lib/errors.ts";
 import { createSession, type SessionKind } from "../lib/lifecycle.ts";
@@ -46,6 +47,14 @@ Examples:
   create-session.sh -n scratch --no-register -S /tmp/my.sock
   create-session.sh -n debug --gdb | jq -r .target`;
 
+/** tmux could not create the session (the original's words, then why). */
+class CreateFailedError extends TmuxToolError {
+  override name = "CreateFailedError";
+  constructor(session: string, cause: Error) {
+    super(`Failed to create tmux session '${session}': ${cause.message}`);
+  }
+}
+
 const KIND_FLAGS = ["shell", "python", "gdb"] as const satisfies readonly SessionKind[];
 
 await runTool({
@@ -60,31 +69,39 @@ await runTool({
     "no-register": { type: "boolean" },
   },
   usageExit: 1,
+  bashUsage: true,
   noArgsExit: 1,
   exits: [
     [SessionExistsError, 2],
     [RegistryInvalidError, 1],
     [RegistryLockTimeoutError, 75],
     [TmuxNotFoundError, 1],
-    [TmuxCommandError, 3],
-    [TmuxTimeoutError, 3],
-    [ServerNotRunningError, 3],
+    [CreateFailedError, 3],
   ],
   async main(flags) {
-    if (flags.name === undefined) throw new UsageError("Session name is required (-n NAME)");
+    if (!flags.name) throw new MissingArgumentError("Session name is required (use -n <name>)");
     if (flags.socket === "") throw new UsageError("-S requires a socket path");
     const kinds = KIND_FLAGS.filter((kind) => flags[kind]);
     if (kinds.length > 1) {
       throw new UsageError("Use only one of --shell, --python and --gdb");
     }
+    const name = flags.name;
     const created = await createSession(new Context(), {
-      name: flags.name,
+      name,
       kind: kinds[0],
       socket: flags.socket,
       window: flags.window,
       register: !flags["no-register"],
+    }).catch((error) => {
+      if (isTmuxFailure(error)) throw new CreateFailedError(name, error);
+      throw error;
     });
     printJson(created);
     return 0;
   },
 });
+
+function isTmuxFailure(error: unknown): error is Error {
+  return error instanceof TmuxCommandError || error instanceof TmuxTimeoutError ||
+    error instanceof ServerNotRunningError;
+}

@@ -43,6 +43,7 @@ await runTool({
     query: { type: "string", short: "q" },
   },
   usageExit: 1,
+  bashUsage: true,
   exits: [[TmuxNotFoundError, 1]],
   // The original's messages carry no `Error:` prefix; callers grep them as they are.
   formatError: (error) => error instanceof TmuxToolError ? oneLine(error.message) : undefined,

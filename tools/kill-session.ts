@@ -6,11 +6,14 @@
  *
  * @module
  */
-import { runTool } from "../lib/cli.ts";
+import { errorLine, runTool } from "../lib/cli.ts";
 import {
   AmbiguousSessionError,
+  InvalidEntryError,
   NoSessionsError,
-  RegistryInvalidError,
+  oneLine,
+  ServerNotRunningError,
+  TmuxCommandError,
   TmuxNotFoundError,
   UnsafePathError,
   UsageError,
@@ -57,9 +60,20 @@ await runTool({
     verbose: { type: "boolean", short: "v" },
   },
   usageExit: 3,
-  exits: [...lookupExits(2), [UnsafePathError, 2], [TmuxNotFoundError, 3]],
+  bashUsage: true,
+  exits: [
+    ...lookupExits(2),
+    [UnsafePathError, 2],
+    [TmuxNotFoundError, 3],
+  ],
   formatError(error) {
     if (error instanceof NoSessionsError) return "Error: No sessions in registry";
+    // The original's words for an entry without a usable socket or target, and what is wrong.
+    if (error instanceof InvalidEntryError) {
+      return oneLine(
+        `Error: Invalid session data in registry for '${error.session}': ${error.problem}`,
+      );
+    }
     if (error instanceof AmbiguousSessionError) {
       return ["Error: Multiple sessions found, specify -s session-name:"]
         .concat(error.names.map((name) => `  - ${name}`)).join("\n");
@@ -72,11 +86,19 @@ await runTool({
     }
     if (flags.socket === "") throw new UsageError("Error: -S requires a socket path");
     if ((flags.socket === undefined) !== (flags.target === undefined)) {
-      throw new UsageError("Error: -S and -t must be used together");
+      throw new UsageError("Error: Both -S and -t must be specified together");
     }
+    // The original's -v lines, on stderr.
     const verbose = (line: string) => {
-      if (flags.verbose) console.error(`[kill-session] ${line}`);
+      if (flags.verbose) console.error(line);
     };
+    if (flags.target !== undefined) {
+      verbose(`Using explicit mode: socket=${flags.socket}, target=${flags.target}`);
+    } else if (flags.session !== undefined) {
+      verbose(`Using registry mode: session=${flags.session}`);
+    } else {
+      verbose("Attempting auto-detect...");
+    }
     const context = new Context();
     const { registry } = context;
     const resolved = await context.locate(flags);
@@ -86,19 +108,17 @@ await runTool({
       const session = targetSession(resolved.target);
       socket = flags.socket!;
       kill = { name: session, session, server: resolved.server };
-      verbose(`explicit mode: socket ${socket}, target ${resolved.target}`);
     } else {
+      // The look-up refuses an entry without a usable socket or target.
       const { target } = resolved.entry!;
-      const entrySocket: unknown = resolved.entry!.socket;
-      if (typeof entrySocket !== "string" || entrySocket === "" || typeof target !== "string") {
-        throw new RegistryInvalidError(
-          registry.file,
-          `session '${resolved.name}' has no socket or target`,
-        );
-      }
-      socket = entrySocket;
+      socket = resolved.entry!.socket;
       kill = { name: resolved.name, session: targetSession(target), server: resolved.server };
-      verbose(`registry entry '${kill.name}': socket ${socket}, target ${target}`);
+      if (flags.session === undefined) {
+        verbose(`Auto-detected session: ${kill.name}`);
+        verbose(`Auto-detected: socket=${socket}, target=${target}`);
+      } else {
+        verbose(`Resolved from registry: socket=${socket}, target=${target}`);
+      }
     }
 
     if (flags["dry-run"]) {
@@ -117,41 +137,52 @@ await runTool({
 
     console.log(`Killing tmux session: ${kill.session}`);
     const outcome = await killSession(registry, { ...kill, socketDir: context.paths.socketDir });
-    report(outcome, kill, verbose);
+    report(outcome, kill.name, verbose);
     return exitCode(outcome);
   },
 });
 
-function report(outcome: KillOutcome, kill: KillTarget, verbose: (line: string) => void): void {
+/** The original's progress lines: successes on stdout, failures on stderr. */
+function report(outcome: KillOutcome, name: string, verbose: (line: string) => void): void {
   if (outcome.killed) {
-    console.log(`Killed tmux session: ${kill.session}`);
+    console.log("  \u2713 Tmux session killed successfully");
+    verbose("Tmux kill-session succeeded");
   } else {
-    console.error(`Failed to kill tmux session '${kill.session}': ${outcome.killError?.message}`);
+    const error = outcome.killError;
+    const code = error instanceof TmuxCommandError
+      ? error.exitCode
+      : error instanceof ServerNotRunningError
+      ? 1 // what tmux exits with when no server answers
+      : undefined;
+    console.error(
+      `  \u2717 Failed to kill tmux session (${
+        code === undefined ? oneLine(error?.message ?? "unknown error") : `exit code: ${code}`
+      })`,
+    );
+    verbose(`Tmux kill-session failed, session may not exist: ${oneLine(error?.message ?? "")}`);
   }
   if (outcome.deregisterError) {
-    console.error(
-      `Failed to remove '${kill.name}' from registry: ${outcome.deregisterError.message}`,
-    );
+    console.log(`Removing from registry: ${name}`);
+    // Why, as the original's registry library said it (`registry: ...`), then its line.
+    console.error(`registry: ${errorLine(outcome.deregisterError).replace(/^Error: /, "")}`);
+    console.error("  \u2717 Failed to remove from registry");
+    verbose("Registry removal failed");
   } else if (outcome.wasRegistered) {
-    console.log(`Removed from registry: ${kill.name}`);
+    console.log(`Removing from registry: ${name}`);
+    console.log("  \u2713 Removed from registry successfully");
+    verbose("Registry removal succeeded");
   } else {
-    console.log(`Session not in registry, skipped deregistration: ${kill.name}`);
-    verbose(`no entry '${kill.name}' on socket ${kill.server.socket.path}`);
+    verbose("Session not in registry, skipping deregistration");
   }
   switch (exitCode(outcome)) {
     case 0:
-      console.log(`Session '${kill.name}' fully removed`);
+      console.log(`Session '${name}' fully removed`);
       break;
     case 1:
-      console.error(
-        `Warning: Session '${kill.name}' partially removed (` +
-          (outcome.killed ? "registry entry not removed" : "tmux session not killed") + ")",
-      );
+      console.error(`Warning: Partial removal of session '${name}'`);
       break;
     default:
-      console.error(
-        `Error: Failed to remove session '${kill.name}' (tmux and registry both failed)`,
-      );
+      console.error(`Error: Failed to remove session '${name}'`);
   }
 }
 

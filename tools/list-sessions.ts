@@ -46,6 +46,7 @@ await runTool({
   usage: USAGE,
   flags: { json: { type: "boolean" } },
   usageExit: 1,
+  bashUsage: true,
   exits: [[RegistryInvalidError, 1], [RegistryLockTimeoutError, 75], [TmuxNotFoundError, 1]],
   async main(flags) {
     const context = new Context();

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { printJson, runTool } from "../lib/cli.ts";
+import { MissingArgumentError, printJson, runTool } from "../lib/cli.ts";
 import { TmuxNotFoundError, UsageError } from "../lib/errors.ts";
 import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
 import { healthJson } from "../lib/cli/json.ts";
 import { Context } from "../lib/context.ts";
 import type { PaneHealth } from "../lib/health.ts";
-import { checkSocketNeedsTarget, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
   `Usage: pane-health.sh [-s NAME | -S SOCKET -t TARGET | -t TARGET] [--format json|text] [-h]
@@ -39,13 +39,18 @@ await runTool({
   usage: USAGE,
   flags: { ...TARGET_FLAGS, format: { type: "string" } },
   usageExit: 1,
+  bashUsage: true,
   exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
+  // The original's argument errors carry no `Error:` prefix.
+  formatError: (error) => error instanceof UsageError ? error.message : undefined,
   async main(flags) {
+    if (explicitTargetMissing(flags)) {
+      throw new MissingArgumentError("target is required");
+    }
     const format = flags.format ?? "json";
     if (format !== "json" && format !== "text") {
-      throw new UsageError(`Invalid format: ${format} (use json or text)`);
+      throw new UsageError("format must be 'json' or 'text'");
     }
-    checkSocketNeedsTarget(flags);
     const { server, target } = await new Context().locate(flags, { touch: true });
     const health = await server.health(target);
     if (format === "json") printJson(healthJson(health));

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseNumber, printJson, runTool } from "../lib/cli.ts";
+import { MAX_SECONDS, parseNumber, printJson, runTool } from "../lib/cli.ts";
 import {
   PaneNotFoundError,
   SendFailedError,
@@ -96,6 +96,8 @@ await runTool({
     const command = flags.command ?? rest.join(" ");
     if (command.trim() === "") throw new UsageError("command is required (-c COMMAND)");
     const timeout = parseNumber(flags.timeout ?? "30", {
+      max: MAX_SECONDS,
+      unit: "seconds",
       message: "timeout must be a positive number of seconds",
     });
     const maxLines = flags["max-lines"] === undefined

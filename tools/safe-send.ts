@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parseNumber, runTool } from "../lib/cli.ts";
+import { MAX_SECONDS, MissingArgumentError, parseNumber, runTool } from "../lib/cli.ts";
 import {
   InvalidPatternError,
   SendFailedError,
@@ -73,6 +73,7 @@ await runTool({
     verbose: { type: "boolean", short: "v" },
   },
   usageExit: 4,
+  bashUsage: true,
   exits: [
     ...lookupExits(4),
     [TmuxNotFoundError, 4],
@@ -96,13 +97,15 @@ await runTool({
       throw new UsageError("Error: --multiline and --literal are mutually exclusive");
     }
     if (explicitTargetMissing({ ...flags, socketName })) {
-      throw new UsageError("target is required");
+      throw new MissingArgumentError("target is required");
     }
     const command = flags.command;
     if (command === undefined) {
-      throw new UsageError('command is required (use -c "" to send just Enter)');
+      throw new MissingArgumentError('command is required (use -c "" to send just Enter)');
     }
     const timeout = parseNumber(flags.timeout ?? "30", {
+      max: MAX_SECONDS,
+      unit: "seconds",
       message: "timeout must be a positive number",
     });
     const attempts = parseNumber(flags.retries ?? "3", {
@@ -111,6 +114,8 @@ await runTool({
       message: "retries must be a positive integer (>= 1)",
     });
     const interval = parseNumber(flags.interval ?? "0.5", {
+      max: MAX_SECONDS,
+      unit: "seconds",
       message: "interval must be a positive number",
     });
     const pattern = flags.wait ?? "";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseNumber, runTool } from "../lib/cli.ts";
+import { MAX_LINES, MAX_SECONDS, MissingArgumentError, parseNumber, runTool } from "../lib/cli.ts";
 import { InvalidPatternError, TmuxNotFoundError, UsageError } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
 import { compilePattern } from "../lib/lines.ts";
@@ -50,6 +50,7 @@ await runTool({
     lines: { type: "string", short: "l" },
   },
   usageExit: 1,
+  bashUsage: true,
   exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
   formatError: (error) =>
     error instanceof UsageError && !(error instanceof InvalidPatternError)
@@ -58,17 +59,22 @@ await runTool({
   async main(flags) {
     const pattern = flags.pattern ?? "";
     if (pattern === "" || explicitTargetMissing(flags)) {
-      throw new UsageError("target and pattern are required");
+      throw new MissingArgumentError("target and pattern are required");
     }
     const timeout = parseNumber(flags.timeout ?? "15", {
       integer: true,
+      max: MAX_SECONDS,
+      unit: "seconds",
       message: "timeout must be an integer number of seconds",
     });
     const lines = parseNumber(flags.lines ?? "1000", {
       integer: true,
+      max: MAX_LINES,
       message: "lines must be an integer",
     });
     const interval = parseNumber(flags.interval ?? "0.5", {
+      max: MAX_SECONDS,
+      unit: "seconds",
       message: "interval must be a positive number",
     });
     const matcher = compilePattern(pattern, { fixed: flags.fixed });
