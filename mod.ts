@@ -97,15 +97,16 @@ export type {
 export { Context } from "./lib/context.ts";
 export type { ContextOptions, Located, LocateOptions } from "./lib/context.ts";
 export { Server } from "./lib/server.ts";
-export type {
-  CallOptions,
-  PaneInspection,
-  RunTmuxOptions,
-  ServerOptions,
-  ServerSession,
-} from "./lib/server.ts";
+export type { PaneInspection, ServerOptions, ServerSession } from "./lib/server.ts";
 export { Pane } from "./lib/pane.ts";
-export type { Anchor, PaneSendOptions, PaneSnapshot, PaneState, SendMode } from "./lib/pane.ts";
+export type {
+  Anchor,
+  PaneSendOptions,
+  PaneServer,
+  PaneSnapshot,
+  PaneState,
+  SendMode,
+} from "./lib/pane.ts";
 export { waitUntil } from "./lib/until.ts";
 export type { Probe, UntilOptions, UntilOutcome, Verdict } from "./lib/until.ts";
 export { compilePattern } from "./lib/lines.ts";
@@ -127,9 +128,10 @@ export type { SafeSendOutcome } from "./lib/safe_send.ts";
 export type { RunOutcome, RunResult } from "./lib/run.ts";
 export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
-export type { Socket } from "./lib/tmux.ts";
+export type { CallOptions, RunTmuxOptions, Socket } from "./lib/tmux.ts";
 export type { WaitOutcome } from "./lib/wait.ts";
 export type { PaneWatch } from "./lib/watch.ts";
+export type { Spawner } from "./lib/control.ts";
 export { ENV_VARS } from "./lib/env.ts";
 export type { Env, EnvVar, Paths } from "./lib/env.ts";
 export {

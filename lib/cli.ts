@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { TmuxToolError, UsageError } from "./errors.ts";
+import {
+  AmbiguousSessionError,
+  InvalidEntryError,
+  InvalidPatternError,
+  TmuxToolError,
+  UsageError,
+} from "./errors.ts";
 import { MAX_TIMER_MS } from "./time.ts";
 
 /** An option the tool does not know, or an argument it does not take. */
@@ -146,8 +152,14 @@ export interface ToolDefinition<S extends FlagSpecs> {
   exits?: readonly ExitRule[];
   /** With no arguments at all, print usage to stdout and exit with this code. */
   noArgsExit?: number;
-  /** Formats an error for stderr (default `Error: MESSAGE`). */
+  /** Formats an error for stderr (default: {@link plainUsageErrors}, else `Error: MESSAGE`). */
   formatError?: (error: Error) => string | undefined;
+  /**
+   * The tool's own argument errors are printed as worded, with no `Error:`
+   * added (the original's words carry `Error:` where they had it); errors
+   * from the core (an invalid pattern, a look-up) still get it.
+   */
+  plainUsageErrors?: boolean;
   /** Accept arguments after `--`; they are passed to `main` as `rest`. */
   rest?: boolean;
   /**
@@ -192,7 +204,9 @@ export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Pro
     const bashUsage = tool.bashUsage &&
       (err instanceof UnknownOptionError || err instanceof MissingArgumentError);
     if (bashUsage && err instanceof UnknownOptionError) err = new UnknownOptionError(err.option);
-    const text = tool.formatError?.(err) ?? errorLine(err);
+    const plain = tool.plainUsageErrors && err instanceof UsageError &&
+      !(err instanceof InvalidPatternError);
+    const text = tool.formatError?.(err) ?? (plain ? err.message : errorLine(err));
     console.error(text);
     if (bashUsage) console.log(tool.usage);
     code = exitCodeFor(err, tool);
@@ -200,13 +214,27 @@ export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Pro
   Deno.exit(code);
 }
 
-/** `Error: MESSAGE` on one line (messages that already say `Error:` keep it). */
+/**
+ * What a command-line user can do about an error, after the core's message:
+ * the library says what is wrong, the tools also say which flag or tool helps.
+ */
+function hint(error: Error): string {
+  if (error instanceof AmbiguousSessionError) return ", please specify session name with -s";
+  if (error instanceof InvalidEntryError) return " (fix it, or remove it with cleanup-sessions.sh)";
+  return "";
+}
+
+/**
+ * `Error: MESSAGE` on one line (messages that already say `Error:` keep it),
+ * with the command-line hint of errors that have one. The MCP server's tool
+ * errors use the same line.
+ */
 export function errorLine(error: Error): string {
   const message = error instanceof TmuxToolError || error instanceof TypeError ||
       error instanceof RangeError
     ? error.message
     : `${error.name}: ${error.message}`;
-  const line = message.replace(/\s*\n\s*/g, " ").trim();
+  const line = `${message.replace(/\s*\n\s*/g, " ").trim()}${hint(error)}`;
   return line.startsWith("Error") ? line : `Error: ${line}`;
 }
 

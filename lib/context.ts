@@ -12,7 +12,7 @@ import { Registry } from "./registry.ts";
 import { Server } from "./server.ts";
 import { resolveTarget, type TargetSpec } from "./target.ts";
 import type { UsableEntry } from "./registry.ts";
-import type { CallOptions } from "./server.ts";
+import type { CallOptions } from "./tmux.ts";
 import type { Socket } from "./tmux.ts";
 
 /** Options of a {@link Context}. */

@@ -180,10 +180,7 @@ export class InvalidEntryError extends TmuxToolError {
    */
   constructor(readonly session: string, readonly file: string, readonly problem: string) {
     super(
-      oneLine(
-        `Session '${session}' in registry ${file} is not usable: ${problem} ` +
-          `(fix it, or remove it with cleanup-sessions.sh)`,
-      ),
+      oneLine(`Session '${session}' in registry ${file} is not usable: ${problem}`),
     );
   }
 }
@@ -227,7 +224,7 @@ export class AmbiguousSessionError extends TmuxToolError {
    */
   constructor(readonly names: string[]) {
     super(
-      `Multiple sessions found (${names.length} total), please specify session name with -s`,
+      `Multiple sessions found (${names.length} total)`,
     );
   }
 }

@@ -19,7 +19,8 @@ import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { removeSessionOutput } from "./output.ts";
 import { ensureSocketDir } from "./safety.ts";
-import type { CallOptions, Server } from "./server.ts";
+import type { Server } from "./server.ts";
+import type { CallOptions } from "./tmux.ts";
 
 /** A kind of session: `shell` (bash), `python` (python3 REPL) or `gdb`. */
 export type SessionKind = "shell" | "python" | "gdb";

@@ -17,7 +17,8 @@ import {
 import type { PaneHealth } from "./health.ts";
 import type { PaneInfo } from "./panes.ts";
 import { FIELD_SEP, formatTemplate, tmuxArgument } from "./quote.ts";
-import type { CallOptions, Server } from "./server.ts";
+import type { Spawner } from "./control.ts";
+import type { CallOptions, RunTmuxOptions, Socket } from "./tmux.ts";
 import { sleep } from "./time.ts";
 
 /** How text reaches the pane: tmux keys then Enter, literal text, or a pasted block. */
@@ -80,15 +81,30 @@ const STATE_FIELDS = [
   "session_name",
 ] as const;
 
+/**
+ * What a pane needs of its server (a `Server` is one): its socket, tmux
+ * calls, a long-lived tmux process (control mode), and the health of a target.
+ */
+export interface PaneServer extends Spawner {
+  /** The socket. */
+  readonly socket: Socket;
+  /** The socket as messages name it. */
+  readonly label: string | undefined;
+  /** Runs one tmux command on the server and returns its stdout. */
+  run(args: string[], options?: RunTmuxOptions): Promise<string>;
+  /** The health of the pane `target` points at. */
+  health(target: string, options?: CallOptions): Promise<PaneHealth>;
+}
+
 /** A pane, known by its id on its server. */
 export class Pane {
   /** The pane's server. */
-  readonly server: Server;
+  readonly server: PaneServer;
   /** What tmux reported of the pane when it was found. */
   readonly info: PaneInfo;
 
-  /** Wraps a pane record; get panes from {@link Server.pane}. */
-  constructor(server: Server, info: PaneInfo) {
+  /** Wraps a pane record; get panes from `Server.pane`. */
+  constructor(server: PaneServer, info: PaneInfo) {
     this.server = server;
     this.info = info;
   }

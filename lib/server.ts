@@ -11,24 +11,17 @@
  */
 import { PaneNotFoundError, ServerNotRunningError } from "./errors.ts";
 import { healthFromPanes, type PaneHealth } from "./health.ts";
-import { Pane } from "./pane.ts";
+import { Pane, type PaneServer } from "./pane.ts";
 import { findPane, PANE_FORMAT, type PaneInfo, type PaneMatch, parsePanes } from "./panes.ts";
 import { exactSession, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
-import { type Socket, socketLabel, spawnTmux, tmux } from "./tmux.ts";
-
-/** Bounds of one tmux call: a time limit and a signal. */
-export interface CallOptions {
-  /** Kill the call after this many milliseconds (default: the runner's 5000). */
-  timeoutMs?: number;
-  /** Abort the call (it then rejects with the signal's reason). */
-  signal?: AbortSignal;
-}
-
-/** Options of {@link Server.run}: the call's bounds and its stdin. */
-export interface RunTmuxOptions extends CallOptions {
-  /** Bytes written to tmux's stdin (for `load-buffer -`). */
-  stdin?: Uint8Array;
-}
+import {
+  type CallOptions,
+  type RunTmuxOptions,
+  type Socket,
+  socketLabel,
+  spawnTmux,
+  tmux,
+} from "./tmux.ts";
 
 /** Options of a {@link Server}. */
 export interface ServerOptions {
@@ -49,7 +42,7 @@ export interface ServerSession {
 const SESSION_FIELDS = ["session_name", "session_attached", "t:session_created"] as const;
 
 /** A tmux server, reached through one socket. */
-export class Server {
+export class Server implements PaneServer {
   /** The socket. */
   readonly socket: Socket;
   /** The tmux executable (`undefined`: `tmux` on PATH). */

@@ -12,7 +12,8 @@ import { removeSessionOutput } from "./output.ts";
 import { indexPanes, type PaneIndex, panesOfTarget, targetSession } from "./panes.ts";
 import { isUsableEntry, type Registry, type RegistryData, sessionNames } from "./registry.ts";
 import { parseTimestamp } from "./time.ts";
-import type { CallOptions, Server } from "./server.ts";
+import type { Server } from "./server.ts";
+import type { CallOptions } from "./tmux.ts";
 
 /**
  * A registered session's status as list-sessions shows it: `alive` (healthy),

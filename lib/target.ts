@@ -1,20 +1,17 @@
 /**
- * Target resolution, shared by every tool that acts on one pane, with the
- * original's priority: `-t` with `-S`/`-L` as given; else `-s NAME` from
- * the registry (a `-t` or `-S` alone beside it is ignored); else `-t` on
- * tmux's default socket; else the registry's only session.
+ * Target resolution, shared by every face that acts on one pane, with the
+ * original tools' priority: `target` with `socket`/`socketName` as given;
+ * else `session` from the registry (a `target` or `socket` alone beside it
+ * is ignored); else `target` on tmux's default socket; else the registry's
+ * only session. The command-line flags that feed it are in `cli/target.ts`.
  *
  * @module
  */
-import type { ExitRule, FlagSpecs } from "./cli.ts";
 import {
   AmbiguousSessionError,
   InvalidEntryError,
   NoSessionsError,
-  RegistryInvalidError,
   SessionNotFoundError,
-  UnsafePathError,
-  UsageError,
 } from "./errors.ts";
 import {
   entryProblem,
@@ -70,11 +67,6 @@ export function targetSource(flags: TargetFlags): TargetSource {
   return flags.target !== undefined || socketGiven ? "explicit" : "auto";
 }
 
-/** Whether the flags name the pane explicitly but give no (or an empty) `-t`. */
-export function explicitTargetMissing(flags: TargetFlags): boolean {
-  return targetSource(flags) === "explicit" && !flags.target;
-}
-
 /**
  * Resolves the target flags to a socket and target (see {@link targetSource}).
  * Looking up never fails for want of writing: the `last_active` update is
@@ -126,39 +118,6 @@ async function touchQuietly(registry: Registry, name: string): Promise<void> {
     await registry.touch(name, { lockTimeoutSeconds: 1 });
   } catch {
     // Not written: the look-up itself succeeded.
-  }
-}
-
-/** The target flags, declared once for every single-pane tool. */
-export const TARGET_FLAGS = {
-  session: { type: "string", short: "s" },
-  target: { type: "string", short: "t" },
-  socket: { type: "string", short: "S" },
-} as const satisfies FlagSpecs;
-
-/** The errors of looking a target up, which each tool maps to its lookup-error code. */
-export const LOOKUP_ERRORS = [
-  RegistryInvalidError,
-  UnsafePathError,
-  SessionNotFoundError,
-  InvalidEntryError,
-  NoSessionsError,
-  AmbiguousSessionError,
-] as const;
-
-/** Exit rules giving every look-up error the same code. */
-export function lookupExits(code: number): ExitRule[] {
-  return LOOKUP_ERRORS.map((type) => [type, code] as const);
-}
-
-/**
- * Checks that `-S`/`-L` come with `-t` (unless `-s` names the pane).
- *
- * @throws {UsageError} a socket flag without a target.
- */
-export function checkSocketNeedsTarget(flags: TargetFlags): void {
-  if (targetSource(flags) === "explicit" && flags.target === undefined) {
-    throw new UsageError("-S/--socket requires -t/--target");
   }
 }
 

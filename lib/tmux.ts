@@ -22,6 +22,20 @@ export interface Socket {
   name?: string;
 }
 
+/** Bounds of one tmux call: a time limit and a signal. */
+export interface CallOptions {
+  /** Kill the call after this many milliseconds (default: the runner's 5000). */
+  timeoutMs?: number;
+  /** Abort the call (it then rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Options of a server's `run`: the call's bounds and its stdin. */
+export interface RunTmuxOptions extends CallOptions {
+  /** Bytes written to tmux's stdin (for `load-buffer -`). */
+  stdin?: Uint8Array;
+}
+
 /** Default bound of one tmux call. */
 export const DEFAULT_TMUX_TIMEOUT_MS = 5000;
 

@@ -20,7 +20,7 @@ import {
   explicitTargetMissing,
   lookupExits,
   TARGET_FLAGS,
-} from "../lib/target.ts";
+} from "../lib/cli/target.ts";
 
 const USAGE =
   `Usage: capture-pane.sh [-s NAME | -t TARGET [-S SOCKET]] [-n LINES] [-a] [-J] [-e] [--json] [-h]
@@ -68,7 +68,6 @@ await runTool({
     [PaneNotFoundError, 2],
     [ServerNotRunningError, 4],
   ],
-  formatError: (error) => error instanceof UsageError ? `Error: ${error.message}` : undefined,
   async main(flags) {
     checkSocketNeedsTarget(flags);
     if (explicitTargetMissing(flags)) throw new UsageError("target must not be empty");

@@ -26,7 +26,7 @@ import {
 } from "../lib/lifecycle.ts";
 import { targetSession } from "../lib/panes.ts";
 import { Context } from "../lib/context.ts";
-import { lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { lookupExits, TARGET_FLAGS } from "../lib/cli/target.ts";
 
 const USAGE = `Usage: kill-session.sh [-s NAME | -S SOCKET -t TARGET] [--dry-run] [-v] [-h]
 

@@ -11,7 +11,7 @@ import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
 import { healthJson } from "../lib/cli/json.ts";
 import { Context } from "../lib/context.ts";
 import type { PaneHealth } from "../lib/health.ts";
-import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/cli/target.ts";
 
 const USAGE =
   `Usage: pane-health.sh [-s NAME | -S SOCKET -t TARGET | -t TARGET] [--format json|text] [-h]
@@ -42,7 +42,7 @@ await runTool({
   bashUsage: true,
   exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
   // The original's argument errors carry no `Error:` prefix.
-  formatError: (error) => error instanceof UsageError ? error.message : undefined,
+  plainUsageErrors: true,
   async main(flags) {
     if (explicitTargetMissing(flags)) {
       throw new MissingArgumentError("target is required");

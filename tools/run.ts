@@ -23,7 +23,7 @@ import {
   explicitTargetMissing,
   lookupExits,
   TARGET_FLAGS,
-} from "../lib/target.ts";
+} from "../lib/cli/target.ts";
 
 const USAGE = `Usage: run.sh [-s NAME | -t TARGET [-S SOCKET]] -c COMMAND [-T SECONDS] [--json] [-h]
        run.sh [-s NAME | -t TARGET [-S SOCKET]] [-T SECONDS] [--json] -- COMMAND...
@@ -86,7 +86,6 @@ await runTool({
     [SendFailedError, 3],
     [TmuxToolError, 3],
   ],
-  formatError: (error) => error instanceof UsageError ? `Error: ${error.message}` : undefined,
   async main(flags, rest) {
     checkSocketNeedsTarget(flags);
     if (explicitTargetMissing(flags)) throw new UsageError("target must not be empty");

@@ -9,7 +9,6 @@
  */
 import { MAX_SECONDS, MissingArgumentError, parseNumber, runTool } from "../lib/cli.ts";
 import {
-  InvalidPatternError,
   SendFailedError,
   TmuxNotFoundError,
   TmuxToolError,
@@ -20,7 +19,7 @@ import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
 import { Context } from "../lib/context.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
-import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/cli/target.ts";
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
@@ -81,10 +80,7 @@ await runTool({
     [SendFailedError, 1],
     [TmuxToolError, 1],
   ],
-  formatError: (error) =>
-    error instanceof UsageError && !(error instanceof InvalidPatternError)
-      ? error.message
-      : undefined,
+  plainUsageErrors: true,
   async main(flags) {
     const progress = flags.verbose
       ? (message: string) => console.error(`[safe-send] ${message}`)

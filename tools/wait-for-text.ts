@@ -6,10 +6,10 @@
  * @module
  */
 import { MAX_LINES, MAX_SECONDS, MissingArgumentError, parseNumber, runTool } from "../lib/cli.ts";
-import { InvalidPatternError, TmuxNotFoundError, UsageError } from "../lib/errors.ts";
+import { TmuxNotFoundError } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
 import { compilePattern } from "../lib/lines.ts";
-import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
+import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/cli/target.ts";
 import { waitForText } from "../lib/wait.ts";
 
 const USAGE =
@@ -52,10 +52,7 @@ await runTool({
   usageExit: 1,
   bashUsage: true,
   exits: [...lookupExits(1), [TmuxNotFoundError, 1]],
-  formatError: (error) =>
-    error instanceof UsageError && !(error instanceof InvalidPatternError)
-      ? error.message
-      : undefined,
+  plainUsageErrors: true,
   async main(flags) {
     const pattern = flags.pattern ?? "";
     if (pattern === "" || explicitTargetMissing(flags)) {
