@@ -25,8 +25,9 @@ import {
   TARGET_FLAGS,
 } from "../lib/cli/target.ts";
 
-const USAGE = `Usage: run.sh [-s NAME | -t TARGET [-S SOCKET]] -c COMMAND [-T SECONDS] [--json] [-h]
-       run.sh [-s NAME | -t TARGET [-S SOCKET]] [-T SECONDS] [--json] -- COMMAND...
+const USAGE =
+  `Usage: run.sh [-s NAME | -t TARGET [-S SOCKET]] -c COMMAND [-T SECONDS] [--max-lines N] [--json] [-h]
+       run.sh [-s NAME | -t TARGET [-S SOCKET]] [-T SECONDS] [--max-lines N] [--json] -- COMMAND...
 
 Run one command in a tmux pane, wait for it, print what it printed and exit
 with its exit status.
