@@ -110,7 +110,9 @@ export function permissionSet(tool: ToolName, env: Env): PermissionSet {
       read.add(dir);
       write.add(dir);
     }
-    if (paths.legacyRegistryFile) read.add(paths.legacyRegistryFile);
+    // The old default registry's folder, not just the file: the one-time import
+    // refuses an old registry whose folder others can write, which needs its stat.
+    if (paths.legacyRegistryFile) read.add(dirname(paths.legacyRegistryFile));
   }
   if (access.socketDir) read.add(paths.socketDir);
   if (access.socketDir === "write") write.add(paths.socketDir);

@@ -89,7 +89,7 @@ export function shimText(tool: ToolName, options: ShimOptions = {}): string {
     lines.push(
       'read=("$reg_dir" "$lock_dir")',
       'write=("$reg_dir" "$lock_dir")',
-      'if [ -n "$legacy" ]; then read+=("$legacy"); fi',
+      'if [ -n "$legacy" ]; then read+=("${legacy%/*}"); fi',
     );
     if (access.socketDir) lines.push('read+=("$sock_dir")');
     if (access.socketDir === "write") lines.push('write+=("$sock_dir")');

@@ -494,22 +494,28 @@ Deno.test("the old default registry is imported once into a new XDG registry", a
     });
   }
 
-  await t.step(
-    "a tool process (shebang permissions) says it once, on stderr, and works",
-    async () => {
-      await using box = await Sandbox.create({ socketDirEnv: false });
-      await withLegacy(box, legacyText);
-      await Deno.chmod(join(box.env.TMPDIR, "claude-tmux-sockets"), 0o777);
-      // The shebang's read permission covers the old folder; the scoped one grants only the file.
-      const options = { script: FIXTURE, flags: () => staticPermissionFlags("list-sessions") };
-      const r = await runGuarded(box, "list-sessions", ["read"], options);
-      equal(r.code, 0, r.stderr);
-      assertEquals(json(r), []);
-      assertMatch(r.stderr, /^Old registry .* not imported \(not tried again\): Refusing .*\n$/);
-      const again = await runGuarded(box, "list-sessions", ["read"], options);
-      assertEquals([again.code, again.stderr], [0, ""]);
-    },
-  );
+  for (
+    const [form, flags] of [
+      ["shebang", () => staticPermissionFlags("list-sessions")],
+      ["scoped", undefined],
+    ] as const
+  ) {
+    await t.step(
+      `a tool process (${form} permissions) refuses an old folder others can write, says it once`,
+      async () => {
+        await using box = await Sandbox.create({ socketDirEnv: false });
+        await withLegacy(box, legacyText);
+        await Deno.chmod(join(box.env.TMPDIR, "claude-tmux-sockets"), 0o777);
+        const options = flags ? { script: FIXTURE, flags } : { script: FIXTURE };
+        const r = await runGuarded(box, "list-sessions", ["read"], options);
+        equal(r.code, 0, r.stderr);
+        assertEquals(json(r), []);
+        assertMatch(r.stderr, /^Old registry .* not imported \(not tried again\): Refusing .*\n$/);
+        const again = await runGuarded(box, "list-sessions", ["read"], options);
+        assertEquals([again.code, again.stderr], [0, ""]);
+      },
+    );
+  }
 
   await t.step("never with CLAUDE_TMUX_SOCKET_DIR set", async () => {
     await using box = await Sandbox.create();
