@@ -125,6 +125,23 @@ Deno.test("a 3000-row Python loop: every row, no false timeout", async () => {
   assertEquals(r.stdout.split("\n").slice(0, -1), seq(2999, 0));
 });
 
+Deno.test("gdb printing 3000 lines: every line, no false timeout", async () => {
+  await using box = await Sandbox.create();
+  await session(box, "gdb", ["gdb", "-q", "-nx"], "(gdb) ", "debugger");
+  const off = await box.run("run", ["-s", "gdb", "-c", "set pagination off"]);
+  equal(off.code, 0, off.stderr);
+  const r = await box.run("run", [
+    "-s",
+    "gdb",
+    "-T",
+    "20",
+    "-c",
+    'python print("\\n".join(str(i) for i in range(3000)))',
+  ]);
+  equal(r.code, 0, r.stderr);
+  assertEquals(r.stdout.split("\n").slice(0, -1), seq(2999, 0));
+});
+
 Deno.test("safe-send -w finds a line 1500 lines back", async () => {
   await using box = await Sandbox.create();
   await session(box, "w", BASH, "$ ");
