@@ -55,7 +55,7 @@ export interface Paths {
   legacyRegistryFile?: string;
 }
 
-/** Resolves the toolkit's paths from the environment (see COMPAT "Environment and files"). */
+/** Resolves the toolkit's paths from the environment (docs/compat.md, "Files"). */
 export function resolvePaths(env: Env = processEnv()): Paths {
   const tmp = nonEmpty(env.TMPDIR) ?? "/tmp";
   const explicitSocketDir = nonEmpty(env.CLAUDE_TMUX_SOCKET_DIR);

@@ -2,7 +2,7 @@ import { deepEqual as assertEquals, equal, ok, throws } from "node:assert/strict
 import { lockTimeoutSeconds, nowEpochSeconds, resolvePaths } from "../lib/env.ts";
 import { UsageError } from "../lib/errors.ts";
 
-Deno.test("resolvePaths follows COMPAT 'Environment and files'", async (t) => {
+Deno.test("resolvePaths follows docs/compat.md 'Files'", async (t) => {
   await t.step("nothing set: /tmp socket dir, XDG registry under HOME, legacy import path", () => {
     assertEquals(resolvePaths({ HOME: "/home/u" }), {
       socketDir: "/tmp/claude-tmux-sockets",
