@@ -265,7 +265,8 @@ export async function killSession(
     outcome.killed = true;
     if (target.socketDir !== undefined) {
       // Output files are bookkeeping: one that can't be removed does not fail the kill.
-      await removeSessionOutput(target.socketDir, target.session).catch(() => {});
+      const owner = { socket: target.server.socket, session: target.session };
+      await removeSessionOutput(target.socketDir, owner).catch(() => {});
     }
   } catch (error) {
     if (!isTmuxFailure(error)) throw error;

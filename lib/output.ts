@@ -3,13 +3,15 @@
  * (`maxLines`), the first and last lines are kept with one line between them
  * that says how many were left out and where the whole output is: a private
  * file (0600) under the toolkit's folder in the socket folder, one folder per
- * tmux session, removed with the session by kill-session and cleanup-sessions.
+ * tmux session (per server), removed with the session by kill-session and
+ * cleanup-sessions.
  *
  * @module
  */
-import { join } from "./path.ts";
+import { join, resolve } from "./path.ts";
 import { ensurePrivateDir } from "./safety.ts";
 import { privateDir } from "./tap.ts";
+import type { Socket } from "./tmux.ts";
 
 /** Output as returned: maybe cut, with the whole of it in a file when cut. */
 export interface BoundedOutput {
@@ -23,9 +25,24 @@ export interface BoundedOutput {
   outputFile?: string;
 }
 
+/** Which tmux session output files belong to: its server's socket and its name. */
+export interface OutputOwner {
+  /** The server's socket (two servers may each have a session of one name). */
+  socket: Socket;
+  /** The tmux session's name. */
+  session: string;
+}
+
 /** The folder of a tmux session's output files. */
-export function sessionOutputDir(socketDir: string, session: string): string {
-  return join(privateDir(socketDir), "output", encodeURIComponent(session).replaceAll(".", "%2E"));
+export function sessionOutputDir(socketDir: string, owner: OutputOwner): string {
+  const server = owner.socket.path !== undefined
+    ? `S:${resolve(owner.socket.path)}`
+    : owner.socket.name !== undefined
+    ? `L:${owner.socket.name}`
+    : "default";
+  // One path component each, whatever the names hold (`.` too, so never `..`).
+  const part = (text: string) => encodeURIComponent(text).replaceAll(".", "%2E");
+  return join(privateDir(socketDir), "output", part(server), part(owner.session));
 }
 
 /**
@@ -37,14 +54,15 @@ export async function boundOutput(
   text: string,
   total: number,
   maxLines: number | undefined,
-  where: { socketDir: string; session: string; runId: string },
+  where: OutputOwner & { socketDir: string; runId: string },
 ): Promise<BoundedOutput> {
   if (maxLines === undefined || total <= maxLines) {
     return { text, truncated: false, linesTotal: total };
   }
-  const dir = sessionOutputDir(where.socketDir, where.session);
+  const dir = sessionOutputDir(where.socketDir, where);
   await ensurePrivateDir(privateDir(where.socketDir), "toolkit folder");
   await ensurePrivateDir(join(privateDir(where.socketDir), "output"), "output folder");
+  await ensurePrivateDir(join(dir, ".."), "output folder");
   await ensurePrivateDir(dir, "output folder");
   const file = join(dir, `${where.runId}.txt`);
   await Deno.writeTextFile(file, total ? `${text}\n` : "", { createNew: true, mode: 0o600 });
@@ -62,8 +80,8 @@ export async function boundOutput(
 }
 
 /** Removes a tmux session's output files (nothing when it has none). */
-export async function removeSessionOutput(socketDir: string, session: string): Promise<void> {
-  await Deno.remove(sessionOutputDir(socketDir, session), { recursive: true }).catch((error) => {
+export async function removeSessionOutput(socketDir: string, owner: OutputOwner): Promise<void> {
+  await Deno.remove(sessionOutputDir(socketDir, owner), { recursive: true }).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
 }

@@ -541,6 +541,7 @@ export async function runCommand(
   const read = plan.read(probe.seen);
   const bounded = await boundOutput(read.output.text, read.output.count, options.maxLines, {
     socketDir: options.socketDir ?? "",
+    socket: pane.server.socket,
     session: pane.session,
     runId,
   });

@@ -267,16 +267,18 @@ export async function cleanupSessions(
       timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
       signal,
     });
-    const sessions = new Set<string>();
+    const owners: { socket: { path: string }; session: string }[] = [];
     for (const { name } of items) {
       const entry = data.sessions[name];
-      if (isUsableEntry(entry)) sessions.add(targetSession(entry.target));
+      if (isUsableEntry(entry)) {
+        owners.push({ socket: { path: entry.socket }, session: targetSession(entry.target) });
+      }
       delete data.sessions[name];
     }
     if (options.socketDir !== undefined) {
       // Output files are bookkeeping: one that can't be removed does not fail the cleanup.
-      for (const session of sessions) {
-        await removeSessionOutput(options.socketDir, session).catch(() => {});
+      for (const owner of owners) {
+        await removeSessionOutput(options.socketDir, owner).catch(() => {});
       }
     }
     return { registryEmpty: false, items };

@@ -211,6 +211,38 @@ Deno.test("run --max-lines keeps the ends, says what it left out, and keeps it a
   });
 });
 
+Deno.test("output files are per session and server: killing one session leaves its namesake's", async () => {
+  await using box = await Sandbox.create();
+  const files: string[] = [];
+  for (const socket of [box.socket("one.sock"), box.socket("two.sock")]) {
+    await box.newSession(socket, "same", BASH);
+    await waitUntil(
+      async () =>
+        (await box.tmux(socket, "capture-pane", "-p", "-J", "-t", "=same:")).includes("$ "),
+      { timeoutMs: 10_000, message: "the prompt" },
+    );
+    const r = await box.run("run", [
+      "-S",
+      socket,
+      "-t",
+      "same",
+      "--json",
+      "--max-lines",
+      "2",
+      "-c",
+      "seq 1 9",
+    ]);
+    files.push(json<{ output_file: string }>(r).output_file);
+  }
+  ok(files[0] !== files[1], files.join(" "));
+  const killed = await box.run("kill-session", ["-S", box.socket("one.sock"), "-t", "same"]);
+  equal(killed.code, 0, killed.stderr);
+  assertEquals(
+    await Promise.all(files.map((f) => Deno.stat(f).then(() => true, () => false))),
+    [false, true],
+  );
+});
+
 Deno.test("a pane that pipes its output elsewhere: run reads the grid and says when lines were lost", async (t) => {
   await using box = await Sandbox.create();
   const sock = await session(box, "p", BASH, "$ ");
