@@ -85,6 +85,7 @@ export type {
   CreateSessionOptions,
   FindSessionsOptions,
   OperationOptions,
+  OperationProgress,
   Pattern,
   RunCommandOptions,
   SendKeysOptions,
@@ -99,11 +100,21 @@ export type { ContextOptions, Located, LocateOptions } from "./lib/context.ts";
 export { Server } from "./lib/server.ts";
 export type {
   CallOptions,
+  EventsOptions,
   PaneInspection,
   RunTmuxOptions,
   ServerOptions,
   ServerSession,
 } from "./lib/server.ts";
+export { AccessPolicy, ownPane } from "./lib/policy.ts";
+export type { AccessOptions, Action, OwnPane } from "./lib/policy.ts";
+export { ControlClient, ControlClosedError } from "./lib/control.ts";
+export type {
+  AttachOptions,
+  ControlCommandOptions,
+  ControlWake,
+  PaneEvents,
+} from "./lib/control.ts";
 export { Pane } from "./lib/pane.ts";
 export type { Anchor, PaneSendOptions, PaneSnapshot, PaneState, SendMode } from "./lib/pane.ts";
 export { waitUntil } from "./lib/until.ts";
@@ -132,6 +143,7 @@ export type { PaneWatch } from "./lib/watch.ts";
 export { ENV_VARS } from "./lib/env.ts";
 export type { Env, EnvVar, Paths } from "./lib/env.ts";
 export {
+  AccessDeniedError,
   AmbiguousSessionError,
   InvalidDurationError,
   InvalidPatternError,

@@ -21,6 +21,7 @@ import {
 } from "./lifecycle.ts";
 import { compilePattern, type LineMatcher, type PatternOptions } from "./lines.ts";
 import { SEND_MODES, type SendMode } from "./pane.ts";
+import type { Action } from "./policy.ts";
 import { targetSession } from "./panes.ts";
 import { runCommand, type RunOutcome } from "./run.ts";
 import { safeSend, type SafeSendOutcome } from "./safe_send.ts";
@@ -34,7 +35,7 @@ import {
 } from "./sessions.ts";
 import { parseDuration, withDeadline } from "./time.ts";
 import { nowEpochSeconds } from "./env.ts";
-import type { TargetSpec } from "./target.ts";
+import { checkSocketNeedsTarget, type TargetSpec } from "./target.ts";
 import type { Socket } from "./tmux.ts";
 import { atLeast, oneOf } from "./validate.ts";
 import { waitForText as waitForLine, type WaitOutcome } from "./wait.ts";
@@ -51,6 +52,50 @@ export interface OperationOptions {
   signal?: AbortSignal;
   /** The environment, registry and servers to use (default: a new `Context()`). */
   context?: Context;
+  /**
+   * Progress of a long operation (`run`, `waitForText`, `send` with
+   * `waitFor`): each step the core reports, and every second while it waits.
+   */
+  onProgress?: (progress: OperationProgress) => void;
+}
+
+/** A progress report of a long operation. */
+export interface OperationProgress {
+  /** Milliseconds since the operation started; grows with every report. */
+  elapsedMs: number;
+  /** The wait budget (`waitMs`), when the operation has one. */
+  totalMs?: number;
+  /** What the core is doing, for people (absent on the once-a-second reports). */
+  message?: string;
+}
+
+/** How often a long operation reports progress while it waits. */
+const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Runs `fn` with a progress reporter for its core messages, reporting every
+ * {@link PROGRESS_EVERY_MS} too, while it runs (nothing without `onProgress`).
+ */
+async function withProgress<T>(
+  options: OperationOptions,
+  totalMs: number | undefined,
+  fn: (report: ((message: string) => void) | undefined) => Promise<T>,
+): Promise<T> {
+  const { onProgress } = options;
+  if (!onProgress) return await fn(undefined);
+  const started = performance.now();
+  let last = -1;
+  const report = (message?: string) => {
+    // Strictly growing, as MCP wants progress values to be.
+    last = Math.max(last + 1, Math.round(performance.now() - started));
+    onProgress({ elapsedMs: last, totalMs, message });
+  };
+  const timer = setInterval(() => report(), PROGRESS_EVERY_MS);
+  try {
+    return await fn(report);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**
@@ -79,8 +124,15 @@ function contextOf(options: OperationOptions): Context {
   return options.context ?? new Context();
 }
 
-function locate(options: TargetOptions): Promise<Located> {
-  return contextOf(options).locate(options, { touch: options.touch });
+/** The pane `options` name, as the context's policy allows `action` there. */
+function locate(
+  options: TargetOptions,
+  signal: AbortSignal | undefined,
+  action: Action = "read",
+): Promise<Located> {
+  // A socket means nothing without a target: refuse it rather than act elsewhere.
+  checkSocketNeedsTarget(options);
+  return contextOf(options).locate(options, { touch: options.touch, action, signal });
 }
 
 /** Options of {@link createSession}. */
@@ -117,11 +169,10 @@ export interface CreateSessionOptions extends OperationOptions {
 export async function createSession(options: CreateSessionOptions): Promise<Session> {
   oneOf("kind", options.kind, ["shell", "python", "gdb"]);
   const context = contextOf(options);
-  const created = await withDeadline(
-    "createSession",
-    options,
-    (signal) => createTmuxSession(context, options, { signal }),
-  );
+  const created = await withDeadline("createSession", options, async (signal) => {
+    await context.policy?.checkSocket({ path: options.socket ?? context.paths.defaultSocket });
+    return await createTmuxSession(context, options, { signal });
+  });
   return new Session(context, created, { killOnDispose: options.killOnDispose });
 }
 
@@ -146,7 +197,7 @@ export async function openSession(
   const located = await withDeadline(
     "openSession",
     options,
-    () => context.locate(options, { touch: options.touch }),
+    (signal) => context.locate(options, { touch: options.touch, signal }),
   );
   const entryType = located.entry?.type;
   return new Session(context, {
@@ -325,7 +376,7 @@ export async function listSessions(options: OperationOptions = {}): Promise<Sess
  */
 export async function paneHealth(options: TargetOptions = {}): Promise<PaneHealth> {
   return await withDeadline("paneHealth", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     return await server.health(target, { signal });
   });
 }
@@ -353,7 +404,7 @@ export interface SendKeysOptions extends TargetOptions {
  */
 export async function sendKeys(options: SendKeysOptions): Promise<void> {
   await withDeadline("sendKeys", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal, "write");
     const pane = await server.pane(target, { signal });
     await pane.sendKeys(options.keys, { signal });
   });
@@ -396,17 +447,21 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const mode = oneOf("mode", options.mode, SEND_MODES);
   atLeast("waitMs", options.waitMs);
   atLeast("attempts", options.attempts, 1);
+  const matcher = options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options);
+  const totalMs = matcher ? options.waitMs ?? 30_000 : undefined;
   return await withDeadline("send", options, async (signal) => {
-    const { server, target } = await locate(options);
-    return await safeSend(server, target, {
-      text: options.text,
-      mode,
-      matcher: options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options),
-      waitMs: options.waitMs,
-      attempts: options.attempts,
-      backoffMs: options.backoffMs,
-      signal,
-    });
+    const { server, target } = await locate(options, signal, "write");
+    return await withProgress(options, totalMs, (onProgress) =>
+      safeSend(server, target, {
+        text: options.text,
+        mode,
+        matcher,
+        waitMs: totalMs,
+        attempts: options.attempts,
+        backoffMs: options.backoffMs,
+        signal,
+        onProgress,
+      }));
   });
 }
 
@@ -441,16 +496,19 @@ export async function waitForText(options: WaitForTextOptions): Promise<WaitOutc
   atLeast("waitMs", options.waitMs);
   atLeast("lines", options.lines);
   const matcher = matcherOf(options.pattern, options);
+  const waitMs = options.waitMs ?? 15_000;
   return await withDeadline("waitForText", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     const pane = await server.pane(target, { signal });
-    return await waitForLine(pane, {
-      matcher,
-      waitMs: options.waitMs ?? 15_000,
-      history: options.lines,
-      signal,
-      label: `pane ${target}`,
-    });
+    return await withProgress(options, waitMs, (onProgress) =>
+      waitForLine(pane, {
+        matcher,
+        waitMs,
+        history: options.lines,
+        signal,
+        label: `pane ${target}`,
+        onProgress,
+      }));
   });
 }
 
@@ -473,7 +531,7 @@ export async function waitForText(options: WaitForTextOptions): Promise<WaitOutc
  */
 export async function capture(options: TargetOptions & CaptureOptions = {}): Promise<string[]> {
   return await withDeadline("capture", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     const pane = await server.pane(target, { signal });
     return await pane.capture({
       trimTrailingBlank: true,
@@ -520,15 +578,17 @@ export interface RunCommandOptions extends TargetOptions {
  */
 export async function run(options: RunCommandOptions): Promise<RunOutcome> {
   atLeast("waitMs", options.waitMs);
+  const waitMs = options.waitMs ?? 30_000;
   return await withDeadline("run", options, async (signal) => {
-    const { server, target, entry } = await locate(options);
+    const { server, target, entry } = await locate(options, signal, "write");
     const entryType = entry?.type;
-    return await runCommand(server, target, {
-      command: options.command,
-      type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
-      waitMs: options.waitMs,
-      signal,
-    });
+    return await withProgress(options, waitMs, () =>
+      runCommand(server, target, {
+        command: options.command,
+        type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
+        waitMs,
+        signal,
+      }));
   });
 }
 
@@ -553,7 +613,7 @@ export async function killSession(
 ): Promise<KillOutcome> {
   const context = contextOf(options);
   return await withDeadline("killSession", options, async (signal) => {
-    const located = await context.locate(options);
+    const located = await context.locate(options, { action: "kill", signal });
     const session = targetSession(located.target);
     return await killTmuxSession(context.registry, {
       name: options.name ?? located.name ?? session,
@@ -662,6 +722,7 @@ export async function findSessions(options: FindSessionsOptions = {}): Promise<S
           ? { name: options.socketName }
           : {},
       ];
+    if (!options.all) await context.policy?.checkSocket(sockets[0]);
     return await Promise.all(sockets.map(async (socket) => {
       const sessions = await context.server(socket).sessions({ signal });
       return {
@@ -696,7 +757,7 @@ export async function findSessions(options: FindSessionsOptions = {}): Promise<S
  */
 export async function watchPane(options: TargetOptions = {}): Promise<PaneWatch> {
   return await withDeadline("watchPane", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     const pane = await server.pane(target, { signal });
     return await watch(pane, { signal: options.signal });
   });

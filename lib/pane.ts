@@ -152,7 +152,9 @@ export class Pane {
    * is Ctrl-C, then Enter as its own call; empty text sends just Enter),
    * `literal` (typed as is, no Enter), or `paste` (a block through a private
    * buffer, ending with a blank line so a REPL runs it). Each tmux call is
-   * retried with exponential backoff, so text is never sent twice.
+   * retried with exponential backoff, so text is never sent twice. An abort
+   * is honoured before the text goes, never between the text and its Enter,
+   * so a send is never left half done.
    *
    * @throws {SendFailedError} a call failed on every attempt.
    */
@@ -168,7 +170,7 @@ export class Pane {
         }
         await this.#retry(
           "send-keys Enter",
-          options,
+          text === "" ? options : { ...options, signal: undefined },
           (call) => this.server.run(["send-keys", "-t", this.id, "Enter"], call),
         );
         return;
