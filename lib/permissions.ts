@@ -25,12 +25,20 @@ export const TOOL_NAMES = [
 /** A tool's drop-in name. */
 export type ToolName = typeof TOOL_NAMES[number];
 
+/** The long-lived servers, beside the drop-in tools: the MCP server (`tools/mcp-server.ts`). */
+export const SERVER_NAMES = ["mcp-server"] as const;
+
+/** A drop-in tool or a server: anything run with declared permissions. */
+export type ProgramName = ToolName | typeof SERVER_NAMES[number];
+
 /** What one tool touches besides running tmux and reading its variables. */
 export interface ToolAccess {
   /** Reads and writes the registry (and its lock). */
   registry: boolean;
   /** Socket directory: created (`write`), listed (`read`), or not touched. */
   socketDir: "write" | "read" | false;
+  /** Environment variables it reads besides the toolkit's. */
+  env?: readonly string[];
 }
 
 // No tool reads /proc: Deno 2.9 grants no part of it without --allow-all
@@ -52,18 +60,31 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "run": { registry: true, socketDir: false },
 };
 
+/**
+ * The servers' access: the MCP server does what every tool does, and reads
+ * `TMUX` and `TMUX_PANE` to know the pane it runs in (which it never sends to).
+ */
+export const SERVER_ACCESS: Record<typeof SERVER_NAMES[number], ToolAccess> = {
+  "mcp-server": { registry: true, socketDir: "write", env: ["TMUX", "TMUX_PANE"] },
+};
+
+function accessOf(program: ProgramName): ToolAccess {
+  return program === "mcp-server" ? SERVER_ACCESS[program] : TOOL_ACCESS[program];
+}
+
 /** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
-export function basePermissionFlags(tool: ToolName): string[] {
-  const access = TOOL_ACCESS[tool];
-  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${ENV_VARS.join(",")}`];
+export function basePermissionFlags(tool: ProgramName): string[] {
+  const access = accessOf(tool);
+  const env = [...ENV_VARS, ...(access.env ?? [])];
+  const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${env.join(",")}`];
   // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
   if (access.registry || access.socketDir) flags.push("--allow-sys=uid");
   return flags;
 }
 
 /** The `deno run` permission flags of `tool` for the locations `env` selects. */
-export function permissionFlags(tool: ToolName, env: Env): string[] {
-  const access = TOOL_ACCESS[tool];
+export function permissionFlags(tool: ProgramName, env: Env): string[] {
+  const access = accessOf(tool);
   const paths = resolvePaths(env);
   const read = new Set<string>();
   const write = new Set<string>();
@@ -87,8 +108,8 @@ export function permissionFlags(tool: ToolName, env: Env): string[] {
  * binary): run and env exactly as declared; file access unscoped, but only
  * the kinds the tool needs.
  */
-export function staticPermissionFlags(tool: ToolName): string[] {
-  const access = TOOL_ACCESS[tool];
+export function staticPermissionFlags(tool: ProgramName): string[] {
+  const access = accessOf(tool);
   const flags = basePermissionFlags(tool);
   if (access.registry || access.socketDir) flags.push("--allow-read");
   if (access.registry || access.socketDir === "write") flags.push("--allow-write");
