@@ -59,6 +59,8 @@ Deno.test("each tool works on real tmux, and the CLI sees the same registry", as
   await using server = await connect(box);
   const call = async (name: string, args: Record<string, unknown> = {}) =>
     await server.client.callTool({ name, arguments: args });
+  // Listed tools make the client check each result against its output schema.
+  await server.client.listTools();
 
   await t.step("create_session registers a session the CLI lists", async () => {
     const made = structured(await call("create_session", { name: "mcp-sh" }) as never);
