@@ -83,7 +83,8 @@ export class Context {
   /** A context from `options`, else from the process environment. */
   constructor(options: ContextOptions = {}) {
     this.env = options.env ?? processEnv();
-    this.registry = options.registry ?? new Registry({ env: this.env });
+    this.registry = options.registry ??
+      new Registry({ env: this.env, cache: options.persistent ?? false });
     this.paths = options.registry?.paths ?? resolvePaths(this.env);
     this.program = options.program;
     this.persistent = options.persistent ?? false;

@@ -15,10 +15,17 @@
  * @module
  */
 import { ControlClient, ControlClosedError, type PaneEvents } from "./control.ts";
-import { PaneNotFoundError, ServerNotRunningError } from "./errors.ts";
+import { PaneNotFoundError, ServerNotRunningError, TmuxCommandError } from "./errors.ts";
 import { healthFromPanes, type PaneHealth } from "./health.ts";
 import { Pane } from "./pane.ts";
-import { findPane, PANE_FIELDS, type PaneInfo, type PaneMatch, parsePanes } from "./panes.ts";
+import {
+  findPane,
+  PANE_FIELDS,
+  type PaneInfo,
+  type PaneMatch,
+  parsePanes,
+  targetSession,
+} from "./panes.ts";
 import { exactSession, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { type Socket, socketLabel, spawnTmux, tmux } from "./tmux.ts";
 
@@ -262,7 +269,7 @@ export class Server {
    * with the health of that pane: one tmux call.
    */
   async inspect(target: string, options: CallOptions = {}): Promise<PaneInspection> {
-    const panes = await this.panes(options);
+    const panes = await this.#candidates(target, options);
     const match: PaneMatch = panes ? findPane(panes, target) : { sessionExists: false };
     return {
       health: healthFromPanes(panes, target),
@@ -282,11 +289,33 @@ export class Server {
    * @throws {PaneNotFoundError} the session or pane does not exist.
    */
   async pane(target: string, options: CallOptions = {}): Promise<Pane> {
-    const panes = await this.panes(options);
+    const panes = await this.#candidates(target, options);
     if (panes === null) throw new ServerNotRunningError(this.label);
     const match = findPane(panes, target);
     if (!match.pane) throw new PaneNotFoundError(target, match.sessionExists);
     return new Pane(this, match.pane);
+  }
+
+  /**
+   * The panes `target` can match, in one tmux call whatever the number of
+   * sessions: those of its session (`list-panes -s`), or of the window of a
+   * `%id`; `[]` when that session or pane does not exist, `null` when no
+   * server runs. {@link findPane} then matches exactly, as over every pane.
+   */
+  async #candidates(target: string, options: CallOptions): Promise<PaneInfo[] | null> {
+    const scope = /^%\d+$/.test(target)
+      ? ["-t", target]
+      // `-t` names a window: `=NAME:` is the session's current one, `-s` widens to the session.
+      : ["-s", "-t", `${exactSession(targetSession(target))}:`];
+    try {
+      return parsePanes(
+        await this.run(["list-panes", ...scope, "-F", formatTemplate(PANE_FIELDS)], options),
+      );
+    } catch (error) {
+      if (error instanceof ServerNotRunningError) return null;
+      if (error instanceof TmuxCommandError && /can.t find/i.test(error.stderr)) return [];
+      throw error;
+    }
   }
 
   /** Every session of the server (one `list-sessions` call), or `null` when no server runs. */

@@ -294,3 +294,21 @@ Deno.test("an abort between a send's text and its Enter still sends the Enter", 
   await rejects(pane.send("typed", "keys", { signal: controller.signal }), /cancelled/);
   deepEqual(calls, []);
 });
+
+Deno.test("a pane is found among its own session's panes, whichever session is current", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await box.newSession(sock, "sh");
+  // The newest session is tmux's current one, and its window is named like the first session.
+  await box.tmux(sock, "new-session", "-d", "-s", "other", "-n", "sh", "cat");
+  for (const server of [new Server({ path: sock }), new Server({ path: sock }).connect()]) {
+    await using _ = server;
+    const sh = await server.pane("sh:0.0");
+    equal(sh.session, "sh");
+    equal((await server.health("sh")).status, "healthy");
+    equal((await server.health("sh:0.7")).status, "missing");
+    equal((await server.health("sh:0.7")).sessionExists, true);
+    equal((await server.health("nope")).sessionExists, false);
+    equal((await server.pane(sh.id)).session, "sh");
+  }
+});
