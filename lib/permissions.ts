@@ -68,13 +68,14 @@ export const SERVER_ACCESS: Record<typeof SERVER_NAMES[number], ToolAccess> = {
   "mcp-server": { registry: true, socketDir: "write", env: ["TMUX", "TMUX_PANE"] },
 };
 
-function accessOf(program: ProgramName): ToolAccess {
+/** What `program` (a tool or a server) touches. */
+export function programAccess(program: ProgramName): ToolAccess {
   return program === "mcp-server" ? SERVER_ACCESS[program] : TOOL_ACCESS[program];
 }
 
 /** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
 export function basePermissionFlags(tool: ProgramName): string[] {
-  const access = accessOf(tool);
+  const access = programAccess(tool);
   const env = [...ENV_VARS, ...(access.env ?? [])];
   const flags = ["--no-prompt", "--allow-run=tmux", `--allow-env=${env.join(",")}`];
   // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
@@ -84,7 +85,7 @@ export function basePermissionFlags(tool: ProgramName): string[] {
 
 /** The `deno run` permission flags of `tool` for the locations `env` selects. */
 export function permissionFlags(tool: ProgramName, env: Env): string[] {
-  const access = accessOf(tool);
+  const access = programAccess(tool);
   const paths = resolvePaths(env);
   const read = new Set<string>();
   const write = new Set<string>();
@@ -109,7 +110,7 @@ export function permissionFlags(tool: ProgramName, env: Env): string[] {
  * the kinds the tool needs.
  */
 export function staticPermissionFlags(tool: ProgramName): string[] {
-  const access = accessOf(tool);
+  const access = programAccess(tool);
   const flags = basePermissionFlags(tool);
   if (access.registry || access.socketDir) flags.push("--allow-read");
   if (access.registry || access.socketDir === "write") flags.push("--allow-write");
