@@ -78,7 +78,7 @@ async function call(
       counts.toolErrors++;
       const text = result.content.map((p) => p.type === "text" ? p.text : "").join("");
       // Errors are expected while the tmux server is being killed; keep their kinds.
-      const kind = text.replace(/'[^']*'|%\d+|\/\S+/g, "X").slice(0, 80);
+      const kind = text.replace(/'[^']*'|%\d+|\/\S+|\(target: [^)]*\)/g, "X").slice(0, 100);
       errorsSeen.set(kind, (errorsSeen.get(kind) ?? 0) + 1);
       return undefined;
     }

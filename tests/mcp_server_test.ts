@@ -5,8 +5,9 @@
  * shared with the command-line tools.
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { connect, defaultSocket, errorText, structured } from "./fixtures/mcp.ts";
-import { json, Sandbox, waitUntil } from "./helpers.ts";
+import { staticPermissionFlags } from "../lib/permissions.ts";
+import { connect, defaultSocket, errorText, serverCommand, structured } from "./fixtures/mcp.ts";
+import { json, Sandbox, toolScript, waitUntil } from "./helpers.ts";
 
 const ALL_TOOLS = [
   "capture",
@@ -223,4 +224,31 @@ Deno.test("errors are one-line tool errors with the CLI's words", async (t) => {
     const text = errorText(await call("cleanup_sessions", { olderThan: "5x" }) as never);
     equal(text, "Error: Invalid duration format: 5x");
   });
+});
+
+Deno.test("mcp-server.sh as a command: help, bad flags, declared permissions", async () => {
+  await using box = await Sandbox.create();
+  const { command, args, env } = serverCommand(box);
+  const run = async (...extra: string[]) => {
+    const out = await new Deno.Command(command, {
+      args: [...args, ...extra],
+      env,
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+  };
+  const help = await run("--help");
+  equal(help.code, 0);
+  match(help.stdout, /^Usage: mcp-server\.sh \[--read-only\] \[--any-socket\]/);
+  const bad = await run("--bogus");
+  deepEqual([bad.code, bad.stderr, bad.stdout], [2, "Error: Unknown option: --bogus\n", ""]);
+  // Stdin already closed: it starts, sees the end, and exits cleanly.
+  deepEqual(await run(), { code: 0, stdout: "", stderr: "" });
+  const first = (await Deno.readTextFile(toolScript("mcp-server"))).split("\n")[0];
+  equal(
+    first,
+    `#!/usr/bin/env -S deno run --quiet ${staticPermissionFlags("mcp-server").join(" ")}`,
+  );
 });
