@@ -225,11 +225,12 @@ export class ControlClient implements AsyncDisposable {
 
   /**
    * The events of `pane` through this client, for a waiter that shares it:
-   * closing the view leaves the client attached.
+   * closing the view leaves the client attached and calls `release` (once).
    */
-  events(pane: string): PaneEvents {
+  events(pane: string, release: () => void = () => {}): PaneEvents {
     // deno-lint-ignore no-this-alias
     const client = this;
+    let released = false;
     return {
       get seq() {
         return client.seqOf(pane);
@@ -238,7 +239,13 @@ export class ControlClient implements AsyncDisposable {
         return client.closed;
       },
       changed: (since, timeoutMs, signal) => client.changed(since, timeoutMs, signal, pane),
-      close: () => Promise.resolve(),
+      close: () => {
+        if (!released) {
+          released = true;
+          release();
+        }
+        return Promise.resolve();
+      },
     };
   }
 

@@ -49,6 +49,11 @@ export interface ServerOptions {
   program?: string;
   /** Connect at once (see {@link Server.connect}). */
   persistent?: boolean;
+  /**
+   * A connected server detaches a session's shared wait client once no wait
+   * has used it for this long (default 30000).
+   */
+  watcherIdleMs?: number;
 }
 
 /** Options of {@link Server.events}. */
@@ -104,11 +109,18 @@ export class Server {
   #command?: Promise<ControlClient | null>;
   #commandFailedAt = -Infinity;
   readonly #watchers = new Map<string, Promise<ControlClient | null>>();
+  /** How many waits use each shared wait client, and the timer that detaches an unused one. */
+  readonly #watcherUse = new Map<
+    ControlClient,
+    { waits: number; idle?: ReturnType<typeof setTimeout> }
+  >();
+  readonly #watcherIdleMs: number;
 
   /** A server on `socket` (tmux's default socket when empty). */
   constructor(socket: Socket = {}, options: ServerOptions = {}) {
     this.socket = { ...socket };
     this.program = options.program;
+    this.#watcherIdleMs = options.watcherIdleMs ?? 30_000;
     if (options.persistent) this.connect();
   }
 
@@ -136,6 +148,8 @@ export class Server {
     const clients = [this.#command, ...this.#watchers.values()];
     this.#command = undefined;
     this.#watchers.clear();
+    for (const use of this.#watcherUse.values()) clearTimeout(use.idle);
+    this.#watcherUse.clear();
     await Promise.all(clients.map(async (client) => await (await client)?.close()));
   }
 
@@ -190,9 +204,10 @@ export class Server {
   /**
    * The notifications of `pane` in `session`, to wake a wait: on a
    * connected server, through a client shared by every wait on that session
-   * (closing the events leaves it attached); otherwise through a read-only
-   * client of their own, detached when the events are closed. `null` when
-   * no client can attach (the caller polls).
+   * (closing the events leaves it attached; it is detached once no wait has
+   * used it for `watcherIdleMs`); otherwise through a read-only client of
+   * their own, detached when the events are closed. `null` when no client
+   * can attach (the caller polls).
    */
   async events(
     session: string,
@@ -208,8 +223,27 @@ export class Server {
       (attaching) => this.#watchers.set(session, attaching),
       () => ControlClient.attach(this, session, { timeoutMs: options.timeoutMs }),
     );
-    if (!watcher) this.#watchers.delete(session);
-    return watcher?.events(pane) ?? null;
+    if (!watcher) {
+      this.#watchers.delete(session);
+      return null;
+    }
+    const entry = this.#watchers.get(session);
+    const use = this.#watcherUse.get(watcher) ?? { waits: 0 };
+    this.#watcherUse.set(watcher, use);
+    clearTimeout(use.idle);
+    use.waits++;
+    return watcher.events(pane, () => {
+      if (--use.waits > 0) return;
+      const idle = setTimeout(() => {
+        this.#watcherUse.delete(watcher);
+        // Gone from the map first: a wait from now on attaches a client of its own.
+        if (this.#watchers.get(session) === entry) this.#watchers.delete(session);
+        watcher.close();
+      }, this.#watcherIdleMs);
+      // An idle client never keeps the process alive.
+      Deno.unrefTimer(idle);
+      use.idle = idle;
+    });
   }
 
   /**

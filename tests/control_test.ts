@@ -312,3 +312,31 @@ Deno.test("a pane is found among its own session's panes, whichever session is c
     equal((await server.pane(sh.id)).session, "sh");
   }
 });
+
+Deno.test("a shared wait client no wait has used for a while is detached", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await box.newSession(sock, "cmd");
+  await box.newSession(sock, "idle");
+  await using server = new Server({ path: sock }, { watcherIdleMs: 100 }).connect();
+  await server.run(["display-message", "-p", "x"]);
+  const attachedTo = (await box.tmux(sock, "list-clients", "-F", "#{client_session}")).trim();
+  const other = attachedTo === "idle" ? "cmd" : "idle";
+  const pane = await server.pane(other);
+  const ready = (text: string) => ({
+    capture: () => ({ join: true }),
+    test: (snap: { lines: string[] }) => snap.lines.includes(text) ? { done: true } : undefined,
+  });
+  const first = untilPane(pane, ready("first-done"), { waitMs: 10_000 });
+  await waitUntil(async () => (await controlClients(box, sock)).length === 2);
+  await pane.send("echo first-done", "keys");
+  equal((await first).kind, "done");
+  await waitUntil(async () => (await controlClients(box, sock)).length === 1, {
+    message: "the idle wait client detached",
+  });
+  // The next wait attaches one again.
+  const second = untilPane(pane, ready("second-done"), { waitMs: 10_000 });
+  await waitUntil(async () => (await controlClients(box, sock)).length === 2);
+  await pane.send("echo second-done", "keys");
+  equal((await second).kind, "done");
+});
