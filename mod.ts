@@ -33,7 +33,11 @@
  *   unknown `mode` or `kind`, a negative or non-finite number is a
  *   {@link UsageError} naming the option.
  * - `context` picks the environment, registry and servers (default: a new
- *   `Context()` from the process environment).
+ *   `Context()` from the process environment). A long-lived program makes
+ *   one with `persistent: true` (its servers send their tmux commands
+ *   through one control-mode client each) and closes it when done.
+ * - `onProgress`: the long operations (`run`, `waitForText`, `send` with
+ *   `waitFor`) report the core's steps, and every second while they wait.
  *
  * @example Run a calculation in a Python REPL
  * ```ts
