@@ -33,7 +33,11 @@
  *   unknown `mode` or `kind`, a negative or non-finite number is a
  *   {@link UsageError} naming the option.
  * - `context` picks the environment, registry and servers (default: a new
- *   `Context()` from the process environment).
+ *   `Context()` from the process environment). A long-lived program makes
+ *   one with `persistent: true` (its servers send their tmux commands
+ *   through one control-mode client each) and closes it when done.
+ * - `onProgress`: the long operations (`run`, `waitForText`, `send` with
+ *   `waitFor`) report the core's steps, and every second while they wait.
  *
  * @example Run a calculation in a Python REPL
  * ```ts
@@ -85,6 +89,7 @@ export type {
   CreateSessionOptions,
   FindSessionsOptions,
   OperationOptions,
+  OperationProgress,
   Pattern,
   RunCommandOptions,
   SendKeysOptions,
@@ -97,7 +102,16 @@ export type {
 export { Context } from "./lib/context.ts";
 export type { ContextOptions, Located, LocateOptions } from "./lib/context.ts";
 export { Server } from "./lib/server.ts";
-export type { PaneInspection, ServerOptions, ServerSession } from "./lib/server.ts";
+export type { EventsOptions, PaneInspection, ServerOptions, ServerSession } from "./lib/server.ts";
+export { AccessPolicy, ownPane } from "./lib/policy.ts";
+export type { AccessOptions, Action, OwnPane } from "./lib/policy.ts";
+export { ControlClient, ControlClosedError } from "./lib/control.ts";
+export type {
+  AttachOptions,
+  ControlCommandOptions,
+  ControlWake,
+  PaneEvents,
+} from "./lib/control.ts";
 export { Pane } from "./lib/pane.ts";
 export type {
   Anchor,
@@ -135,6 +149,7 @@ export type { Spawner } from "./lib/control.ts";
 export { ENV_VARS } from "./lib/env.ts";
 export type { Env, EnvVar, Paths } from "./lib/env.ts";
 export {
+  AccessDeniedError,
   AmbiguousSessionError,
   InvalidDurationError,
   InvalidEntryError,

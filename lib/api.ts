@@ -21,6 +21,7 @@ import {
 } from "./lifecycle.ts";
 import { compilePattern, type LineMatcher, type PatternOptions } from "./lines.ts";
 import { SEND_MODES, type SendMode } from "./pane.ts";
+import type { Action } from "./policy.ts";
 import { targetSession } from "./panes.ts";
 import { runCommand, type RunOutcome } from "./run.ts";
 import { safeSend, type SafeSendOutcome } from "./safe_send.ts";
@@ -50,6 +51,50 @@ export interface OperationOptions {
   signal?: AbortSignal;
   /** The environment, registry and servers to use (default: a new `Context()`). */
   context?: Context;
+  /**
+   * Progress of a long operation (`run`, `waitForText`, `send` with
+   * `waitFor`): each step the core reports, and every second while it waits.
+   */
+  onProgress?: (progress: OperationProgress) => void;
+}
+
+/** A progress report of a long operation. */
+export interface OperationProgress {
+  /** Milliseconds since the operation started; grows with every report. */
+  elapsedMs: number;
+  /** The wait budget (`waitMs`), when the operation has one. */
+  totalMs?: number;
+  /** What the core is doing, for people (absent on the once-a-second reports). */
+  message?: string;
+}
+
+/** How often a long operation reports progress while it waits. */
+const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Runs `fn` with a progress reporter for its core messages, reporting every
+ * {@link PROGRESS_EVERY_MS} too, while it runs (nothing without `onProgress`).
+ */
+async function withProgress<T>(
+  options: OperationOptions,
+  totalMs: number | undefined,
+  fn: (report: ((message: string) => void) | undefined) => Promise<T>,
+): Promise<T> {
+  const { onProgress } = options;
+  if (!onProgress) return await fn(undefined);
+  const started = performance.now();
+  let last = -1;
+  const report = (message?: string) => {
+    // Strictly growing, as MCP wants progress values to be.
+    last = Math.max(last + 1, Math.round(performance.now() - started));
+    onProgress({ elapsedMs: last, totalMs, message });
+  };
+  const timer = setInterval(() => report(), PROGRESS_EVERY_MS);
+  try {
+    return await fn(report);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**
@@ -78,8 +123,14 @@ function contextOf(options: OperationOptions): Context {
   return options.context ?? new Context();
 }
 
-function locate(options: TargetOptions): Promise<Located> {
-  return contextOf(options).locate(options, { touch: options.touch });
+/** The pane `options` name, as the context's policy allows `action` there. */
+function locate(
+  options: TargetOptions,
+  signal: AbortSignal | undefined,
+  action: Action = "read",
+  context: Context = contextOf(options),
+): Promise<Located> {
+  return context.locate(options, { touch: options.touch, action, signal });
 }
 
 /** Options of {@link createSession}. */
@@ -116,11 +167,10 @@ export interface CreateSessionOptions extends OperationOptions {
 export async function createSession(options: CreateSessionOptions): Promise<Session> {
   oneOf("kind", options.kind, ["shell", "python", "gdb"]);
   const context = contextOf(options);
-  const created = await withDeadline(
-    "createSession",
-    options,
-    (signal) => createTmuxSession(context, options, { signal }),
-  );
+  const created = await withDeadline("createSession", options, async (signal) => {
+    await context.policy?.checkSocket({ path: options.socket ?? context.paths.defaultSocket });
+    return await createTmuxSession(context, options, { signal });
+  });
   return new Session(context, created, { killOnDispose: options.killOnDispose });
 }
 
@@ -145,7 +195,7 @@ export async function openSession(
   const located = await withDeadline(
     "openSession",
     options,
-    () => context.locate(options, { touch: options.touch }),
+    (signal) => context.locate(options, { touch: options.touch, signal }),
   );
   const entryType = located.entry?.type;
   return new Session(context, {
@@ -324,7 +374,7 @@ export async function listSessions(options: OperationOptions = {}): Promise<Sess
  */
 export async function paneHealth(options: TargetOptions = {}): Promise<PaneHealth> {
   return await withDeadline("paneHealth", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     return await server.health(target, { signal });
   });
 }
@@ -352,7 +402,7 @@ export interface SendKeysOptions extends TargetOptions {
  */
 export async function sendKeys(options: SendKeysOptions): Promise<void> {
   await withDeadline("sendKeys", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal, "write");
     const pane = await server.pane(target, { signal });
     await pane.sendKeys(options.keys, { signal });
   });
@@ -395,19 +445,23 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const mode = oneOf("mode", options.mode, SEND_MODES);
   atLeast("waitMs", options.waitMs);
   atLeast("attempts", options.attempts, 1);
+  const matcher = options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options);
+  const totalMs = matcher ? options.waitMs ?? 30_000 : undefined;
   const context = contextOf(options);
   return await withDeadline("send", options, async (signal) => {
-    const { server, target } = await context.locate(options, { touch: options.touch });
-    return await safeSend(server, target, {
-      socketDir: context.paths.socketDir,
-      text: options.text,
-      mode,
-      matcher: options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options),
-      waitMs: options.waitMs,
-      attempts: options.attempts,
-      backoffMs: options.backoffMs,
-      signal,
-    });
+    const { server, target } = await locate(options, signal, "write", context);
+    return await withProgress(options, totalMs, (onProgress) =>
+      safeSend(server, target, {
+        socketDir: context.paths.socketDir,
+        text: options.text,
+        mode,
+        matcher,
+        waitMs: totalMs,
+        attempts: options.attempts,
+        backoffMs: options.backoffMs,
+        signal,
+        onProgress,
+      }));
   });
 }
 
@@ -442,16 +496,19 @@ export async function waitForText(options: WaitForTextOptions): Promise<WaitOutc
   atLeast("waitMs", options.waitMs);
   atLeast("lines", options.lines);
   const matcher = matcherOf(options.pattern, options);
+  const waitMs = options.waitMs ?? 15_000;
   return await withDeadline("waitForText", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     const pane = await server.pane(target, { signal });
-    return await waitForLine(pane, {
-      matcher,
-      waitMs: options.waitMs ?? 15_000,
-      history: options.lines,
-      signal,
-      label: `pane ${target}`,
-    });
+    return await withProgress(options, waitMs, (onProgress) =>
+      waitForLine(pane, {
+        matcher,
+        waitMs,
+        history: options.lines,
+        signal,
+        label: `pane ${target}`,
+        onProgress,
+      }));
   });
 }
 
@@ -474,7 +531,7 @@ export async function waitForText(options: WaitForTextOptions): Promise<WaitOutc
  */
 export async function capture(options: TargetOptions & CaptureOptions = {}): Promise<string[]> {
   return await withDeadline("capture", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     const pane = await server.pane(target, { signal });
     return await pane.capture({
       trimTrailingBlank: true,
@@ -530,18 +587,20 @@ export interface RunCommandOptions extends TargetOptions {
 export async function run(options: RunCommandOptions): Promise<RunOutcome> {
   atLeast("waitMs", options.waitMs);
   atLeast("maxLines", options.maxLines, 1);
+  const waitMs = options.waitMs ?? 30_000;
   const context = contextOf(options);
   return await withDeadline("run", options, async (signal) => {
-    const { server, target, entry } = await context.locate(options, { touch: options.touch });
+    const { server, target, entry } = await locate(options, signal, "write", context);
     const entryType = entry?.type;
-    return await runCommand(server, target, {
-      command: options.command,
-      type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
-      waitMs: options.waitMs,
-      maxLines: options.maxLines,
-      socketDir: context.paths.socketDir,
-      signal,
-    });
+    return await withProgress(options, waitMs, () =>
+      runCommand(server, target, {
+        command: options.command,
+        type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
+        waitMs,
+        maxLines: options.maxLines,
+        socketDir: context.paths.socketDir,
+        signal,
+      }));
   });
 }
 
@@ -566,7 +625,7 @@ export async function killSession(
 ): Promise<KillOutcome> {
   const context = contextOf(options);
   return await withDeadline("killSession", options, async (signal) => {
-    const located = await context.locate(options);
+    const located = await context.locate(options, { action: "kill", signal });
     const session = targetSession(located.target);
     return await killTmuxSession(context.registry, {
       name: options.name ?? located.name ?? session,
@@ -676,6 +735,7 @@ export async function findSessions(options: FindSessionsOptions = {}): Promise<S
           ? { name: options.socketName }
           : {},
       ];
+    if (!options.all) await context.policy?.checkSocket(sockets[0]);
     return await Promise.all(sockets.map(async (socket) => {
       const sessions = await context.server(socket).sessions({ signal });
       return {
@@ -710,7 +770,7 @@ export async function findSessions(options: FindSessionsOptions = {}): Promise<S
  */
 export async function watchPane(options: TargetOptions = {}): Promise<PaneWatch> {
   return await withDeadline("watchPane", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await locate(options, signal);
     const pane = await server.pane(target, { signal });
     return await watch(pane, { signal: options.signal });
   });

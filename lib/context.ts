@@ -3,11 +3,14 @@
  * the toolkit's paths, its registry and its servers (one {@link Server} per
  * socket, kept for reuse), and the one place a target (a registered name, a
  * tmux target on a socket, or the registry's only session) becomes a pane.
+ * A long-lived process makes a `persistent` context (its servers send their
+ * commands through control mode) with an `access` policy, and closes it.
  *
  * @module
  */
 import { type Env, type Paths, processEnv, resolvePaths } from "./env.ts";
 import type { Pane } from "./pane.ts";
+import { type AccessOptions, AccessPolicy, type Action } from "./policy.ts";
 import { Registry } from "./registry.ts";
 import { Server } from "./server.ts";
 import { resolveTarget, type TargetSpec } from "./target.ts";
@@ -23,6 +26,17 @@ export interface ContextOptions {
   registry?: Registry;
   /** The tmux executable of every server (default `tmux` on PATH). */
   program?: string;
+  /**
+   * Connect every server (default false): commands go through one tmux
+   * control-mode client per server instead of a tmux process each (see
+   * `Server.connect`). Close the context when done.
+   */
+  persistent?: boolean;
+  /**
+   * Act only where this policy allows (see `AccessPolicy`); default: no
+   * policy, act where told.
+   */
+  access?: AccessOptions;
 }
 
 /** Where a target led: the server, the tmux target, and the registry entry it came from. */
@@ -44,6 +58,10 @@ export interface LocateOptions {
    * is bookkeeping: when it can't be written, the look-up still succeeds.
    */
   touch?: boolean;
+  /** What the caller will do there, for the context's access policy (default `read`). */
+  action?: Action;
+  /** Aborts the policy's check. */
+  signal?: AbortSignal;
 }
 
 /** The environment, paths, registry and servers of one caller. */
@@ -56,14 +74,33 @@ export class Context {
   readonly registry: Registry;
   /** The tmux executable (`undefined`: `tmux` on PATH). */
   readonly program?: string;
+  /** Whether its servers are connected (see {@link ContextOptions.persistent}). */
+  readonly persistent: boolean;
+  /** Where operations may act; `undefined`: anywhere. */
+  readonly policy?: AccessPolicy;
   readonly #servers = new Map<string, Server>();
 
   /** A context from `options`, else from the process environment. */
   constructor(options: ContextOptions = {}) {
     this.env = options.env ?? processEnv();
-    this.registry = options.registry ?? new Registry({ env: this.env });
+    this.registry = options.registry ??
+      new Registry({ env: this.env, cache: options.persistent ?? false });
     this.paths = options.registry?.paths ?? resolvePaths(this.env);
     this.program = options.program;
+    this.persistent = options.persistent ?? false;
+    if (options.access) {
+      this.policy = new AccessPolicy(this.paths.socketDir, this.registry, options.access);
+    }
+  }
+
+  /** Detaches the control clients of every connected server (see `Server.close`). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#servers.values()].map((server) => server.close()));
+  }
+
+  /** Same as {@link Context.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** The server on `socket` (tmux's default socket when empty); one object per socket. */
@@ -75,7 +112,7 @@ export class Context {
       : "default";
     let server = this.#servers.get(key);
     if (!server) {
-      server = new Server(socket, { program: this.program });
+      server = new Server(socket, { program: this.program, persistent: this.persistent });
       this.#servers.set(key, server);
     }
     return server;
@@ -96,15 +133,16 @@ export class Context {
    * @throws {NoSessionsError} nothing given and the registry is empty.
    * @throws {AmbiguousSessionError} nothing given and the registry has several sessions.
    * @throws {RegistryInvalidError} the registry is needed and can't be used.
+   * @throws {AccessDeniedError} the context's policy does not allow `action` there.
    */
   async locate(spec: TargetSpec, options: LocateOptions = {}): Promise<Located> {
     const resolved = await resolveTarget(spec, this.registry, { touch: options.touch ?? false });
-    return {
-      server: this.server(resolved.socket),
-      target: resolved.target,
-      name: resolved.name,
-      entry: resolved.entry,
-    };
+    const server = this.server(resolved.socket);
+    await this.policy?.check(server, resolved.target, options.action ?? "read", {
+      registered: resolved.entry !== undefined,
+      signal: options.signal,
+    });
+    return { server, target: resolved.target, name: resolved.name, entry: resolved.entry };
   }
 
   /**

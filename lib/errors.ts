@@ -305,3 +305,9 @@ export class OperationTimeoutError extends TmuxToolError {
     super(`${operation} did not finish within ${timeoutMs} ms`);
   }
 }
+
+/** A long-lived face (the MCP server) refuses to act on this socket or pane. */
+export class AccessDeniedError extends TmuxToolError {
+  /** The class name. */
+  override name = "AccessDeniedError";
+}

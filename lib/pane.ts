@@ -17,7 +17,7 @@ import {
 import type { PaneHealth } from "./health.ts";
 import type { PaneInfo } from "./panes.ts";
 import { FIELD_SEP, formatTemplate, tmuxArgument } from "./quote.ts";
-import type { Spawner } from "./control.ts";
+import type { PaneEvents, Spawner } from "./control.ts";
 import type { CallOptions, RunTmuxOptions, Socket } from "./tmux.ts";
 import { sleep } from "./time.ts";
 
@@ -94,6 +94,14 @@ export interface PaneServer extends Spawner {
   run(args: string[], options?: RunTmuxOptions): Promise<string>;
   /** The health of the pane `target` points at. */
   health(target: string, options?: CallOptions): Promise<PaneHealth>;
+  /** Whether the server keeps a control connection (waits then share its events). */
+  readonly persistent: boolean;
+  /** Notifications of a session's pane (see `Server.events`); `null` when none can be had. */
+  events(
+    session: string,
+    pane: string,
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<PaneEvents | null>;
 }
 
 /** A pane, known by its id on its server. */
@@ -181,7 +189,9 @@ export class Pane {
    * is Ctrl-C, then Enter as its own call; empty text sends just Enter),
    * `literal` (typed as is, no Enter), or `paste` (a block through a private
    * buffer, ending with a blank line so a REPL runs it). Each tmux call is
-   * retried with exponential backoff, so text is never sent twice.
+   * retried with exponential backoff, so text is never sent twice. An abort
+   * is honoured before the text goes, never between the text and its Enter,
+   * so a send is never left half done.
    *
    * @throws {SendFailedError} a call failed on every attempt.
    */
@@ -197,7 +207,7 @@ export class Pane {
         }
         await this.#retry(
           "send-keys Enter",
-          options,
+          text === "" ? options : { ...options, signal: undefined },
           (call) => this.server.run(["send-keys", "-t", this.id, "Enter"], call),
         );
         return;

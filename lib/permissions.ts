@@ -25,6 +25,12 @@ export const TOOL_NAMES = [
 /** A tool's drop-in name. */
 export type ToolName = typeof TOOL_NAMES[number];
 
+/** The long-lived servers, beside the drop-in tools: the MCP server (`tools/mcp-server.ts`). */
+export const SERVER_NAMES = ["mcp-server"] as const;
+
+/** A drop-in tool or a server: anything run with declared permissions. */
+export type ProgramName = ToolName | typeof SERVER_NAMES[number];
+
 /** What one tool touches besides running tmux and reading its variables. */
 export interface ToolAccess {
   /** Reads and writes the registry (and its lock). */
@@ -36,6 +42,8 @@ export interface ToolAccess {
    * (`read`), or not touched.
    */
   socketDir: "write" | "read" | false;
+  /** Environment variables it reads besides the toolkit's. */
+  env?: readonly string[];
 }
 
 // No tool reads /proc: Deno 2.9 grants no part of it without --allow-all
@@ -58,6 +66,19 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
 };
 
 /**
+ * The servers' access: the MCP server does what every tool does, and reads
+ * `TMUX` and `TMUX_PANE` to know the pane it runs in (which it never sends to).
+ */
+export const SERVER_ACCESS: Record<typeof SERVER_NAMES[number], ToolAccess> = {
+  "mcp-server": { registry: true, socketDir: "write", env: ["TMUX", "TMUX_PANE"] },
+};
+
+/** What `program` (a tool or a server) touches. */
+export function programAccess(program: ProgramName): ToolAccess {
+  return program === "mcp-server" ? SERVER_ACCESS[program] : TOOL_ACCESS[program];
+}
+
+/**
  * A tool's permissions as lists, as a Deno config file's permission set
  * (`"permissions": {"default": {...}}`, run with `-P`) takes them.
  */
@@ -75,16 +96,16 @@ export interface PermissionSet {
 }
 
 /** The permissions that do not depend on paths: tmux, the toolkit's variables, and the uid. */
-export function basePermissionSet(tool: ToolName): PermissionSet {
-  const access = TOOL_ACCESS[tool];
-  const set: PermissionSet = { run: ["tmux"], env: [...ENV_VARS] };
+export function basePermissionSet(tool: ProgramName): PermissionSet {
+  const access = programAccess(tool);
+  const set: PermissionSet = { run: ["tmux"], env: [...ENV_VARS, ...(access.env ?? [])] };
   // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
   if (access.registry || access.socketDir) set.sys = ["uid"];
   return set;
 }
 
 /** The flags that do not depend on paths: tmux, the toolkit's variables, and the uid. */
-export function basePermissionFlags(tool: ToolName): string[] {
+export function basePermissionFlags(tool: ProgramName): string[] {
   const set = basePermissionSet(tool);
   const flags = ["--no-prompt", `--allow-run=${set.run.join(",")}`];
   flags.push(`--allow-env=${set.env.join(",")}`);
@@ -100,8 +121,8 @@ export function basePermissionFlags(tool: ToolName): string[] {
  * location read is granted too; without symlinks the lists name each location
  * once. Scripts/install-shims.ts writes the same rules in bash.
  */
-export function permissionSet(tool: ToolName, env: Env): PermissionSet {
-  const access = TOOL_ACCESS[tool];
+export function permissionSet(tool: ProgramName, env: Env): PermissionSet {
+  const access = programAccess(tool);
   const paths = resolvePaths(env);
   const read = new Set<string>();
   const write = new Set<string>();
@@ -134,7 +155,7 @@ export function permissionSet(tool: ToolName, env: Env): PermissionSet {
  * @throws {RangeError} a path holds a comma, which Deno's flags split on (no
  * escape exists): such paths need the permission set in a config file.
  */
-export function permissionFlags(tool: ToolName, env: Env): string[] {
+export function permissionFlags(tool: ProgramName, env: Env): string[] {
   const set = permissionSet(tool, env);
   const flags = basePermissionFlags(tool);
   for (const [kind, paths] of [["read", set.read], ["write", set.write]] as const) {
@@ -198,8 +219,8 @@ function isDirectory(path: string): boolean {
  * binary): run and env exactly as declared; file access unscoped, but only
  * the kinds the tool needs.
  */
-export function staticPermissionFlags(tool: ToolName): string[] {
-  const access = TOOL_ACCESS[tool];
+export function staticPermissionFlags(tool: ProgramName): string[] {
+  const access = programAccess(tool);
   const flags = basePermissionFlags(tool);
   if (access.registry || access.socketDir) flags.push("--allow-read");
   if (access.registry || access.socketDir === "write") flags.push("--allow-write");

@@ -526,7 +526,8 @@ export async function runCommand(
   let anchor: Anchor;
   if (plan.paste) {
     anchor = await pane.sendAnchored(plan.text, "paste", { signal, attempts: 1, before });
-    if (!plan.text.endsWith("\n")) await pane.send("", "keys", { signal, attempts: 1 });
+    // Once the block is in, its Enter goes too: an abort never leaves it half sent.
+    if (!plan.text.endsWith("\n")) await pane.send("", "keys", { attempts: 1 });
   } else {
     anchor = await pane.sendAnchored(plan.text, "line", { signal, attempts: 1, before });
   }

@@ -12,6 +12,7 @@ import {
   InvalidEntryError,
   NoSessionsError,
   SessionNotFoundError,
+  UsageError,
 } from "./errors.ts";
 import {
   entryProblem,
@@ -83,6 +84,10 @@ export async function resolveTarget(
   registry: Registry,
   options: ResolveOptions = {},
 ): Promise<ResolvedTarget> {
+  if (targetSource(flags) === "explicit" && flags.target === undefined) {
+    // A socket means nothing without a target: refuse it rather than act elsewhere.
+    throw new UsageError("A socket (-S/socket or -L/socketName) needs a target (-t/target)");
+  }
   if (targetSource(flags) === "explicit" && flags.target !== undefined) {
     const socket: Socket = flags.socket !== undefined
       ? { path: flags.socket }

@@ -1,15 +1,16 @@
 /**
  * The one waiting primitive: look at a pane (a snapshot: its text and state,
  * read together) until a probe says the wait is over, the budget is spent,
- * or the pane goes away. A read-only control-mode client wakes the wait as
- * soon as the pane gets output; polling is the fallback when control mode
- * can't attach. Line matching, anchors and `run`'s end detection are probes
+ * or the pane goes away. A control-mode client wakes the wait as soon as the
+ * pane gets output (a read-only one of its own, or on a connected server the
+ * one client shared by every wait on the session); polling is the fallback
+ * when control mode can't attach. Line matching, anchors and `run`'s end detection are probes
  * on top of this.
  *
  * @module
  */
 import type { CaptureOptions } from "./capture.ts";
-import { ControlClient } from "./control.ts";
+import type { PaneEvents } from "./control.ts";
 import { ServerNotRunningError, TmuxCommandError, TmuxTimeoutError } from "./errors.ts";
 import type { Pane, PaneSnapshot } from "./pane.ts";
 import { sleep } from "./time.ts";
@@ -64,6 +65,8 @@ const FIRST_LOOK_MIN_MS = 1000;
 const HEARTBEAT_MS = 1000;
 /** Bursts of output are coalesced: at most one look per this many milliseconds. */
 const MIN_GAP_MS = 20;
+/** The same on a connected server, where a look costs about 0.1 ms instead of a tmux process. */
+const CONNECTED_GAP_MS = 2;
 /** Polling never spins faster than this. */
 const MIN_INTERVAL_MS = 10;
 /** Looks again at once at most this many times when a probe asks to recapture. */
@@ -100,7 +103,8 @@ export async function waitUntil<T>(
   const deadline = performance.now() + Math.max(0, options.waitMs);
   const remaining = () => deadline - performance.now();
   const pollMs = Math.max(MIN_INTERVAL_MS, options.intervalMs ?? 500);
-  let client: ControlClient | null = null;
+  const gapMs = pane.server.persistent ? CONNECTED_GAP_MS : MIN_GAP_MS;
+  let client: PaneEvents | null = null;
   let session = "";
   let events = options.events ?? true;
   let lastLookAt = -Infinity;
@@ -147,8 +151,7 @@ export async function waitUntil<T>(
 
       if (events && client === null) {
         session = snapshot.state.session;
-        client = await ControlClient.attach(pane.server, session, {
-          pane: pane.id,
+        client = await pane.server.events(session, pane.id, {
           timeoutMs: Math.min(remaining(), 2000),
           signal,
         });
@@ -180,7 +183,7 @@ export async function waitUntil<T>(
           client = null;
           events = false;
         } else if (wake === "changed") {
-          const gap = MIN_GAP_MS - (performance.now() - lastLookAt);
+          const gap = gapMs - (performance.now() - lastLookAt);
           if (gap > 0) await sleep(Math.min(gap, remaining()), signal);
         }
       } else {
