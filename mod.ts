@@ -73,6 +73,7 @@ export {
   listSessions,
   openSession,
   paneHealth,
+  resumeRun,
   run,
   send,
   sendKeys,
@@ -86,6 +87,7 @@ export type {
   FindSessionsOptions,
   OperationOptions,
   Pattern,
+  ResumeRunOptions,
   RunCommandOptions,
   SendKeysOptions,
   SendOptions,
@@ -124,7 +126,8 @@ export type { CreatedSession, KillOutcome, KillStatus, SessionKind } from "./lib
 export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { PaneInfo } from "./lib/panes.ts";
 export type { SafeSendOutcome } from "./lib/safe_send.ts";
-export type { RunOutcome, RunResult } from "./lib/run.ts";
+export { RUN_MODES } from "./lib/run.ts";
+export type { RunMode, RunOutcome, RunResult } from "./lib/run.ts";
 export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
 export type { Socket } from "./lib/tmux.ts";

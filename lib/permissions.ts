@@ -36,6 +36,8 @@ export interface ToolAccess {
    * (`read`), or not touched.
    */
   socketDir: "write" | "read" | false;
+  /** Programs it runs besides tmux (`run` asks `ps` whether a command waits for input). */
+  programs?: readonly string[];
 }
 
 // No tool reads /proc: Deno 2.9 grants no part of it without --allow-all
@@ -54,7 +56,7 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "safe-send": { registry: true, socketDir: "write" },
   "wait-for-text": { registry: true, socketDir: false },
   "capture-pane": { registry: true, socketDir: false },
-  "run": { registry: true, socketDir: "write" },
+  "run": { registry: true, socketDir: "write", programs: ["ps"] },
 };
 
 /**
@@ -74,10 +76,13 @@ export interface PermissionSet {
   sys?: string[];
 }
 
-/** The permissions that do not depend on paths: tmux, the toolkit's variables, and the uid. */
+/**
+ * The permissions that do not depend on paths: tmux (and the tool's other
+ * programs), the toolkit's variables, and the uid.
+ */
 export function basePermissionSet(tool: ToolName): PermissionSet {
   const access = TOOL_ACCESS[tool];
-  const set: PermissionSet = { run: ["tmux"], env: [...ENV_VARS] };
+  const set: PermissionSet = { run: ["tmux", ...access.programs ?? []], env: [...ENV_VARS] };
   // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
   if (access.registry || access.socketDir) set.sys = ["uid"];
   return set;

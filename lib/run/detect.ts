@@ -1,0 +1,211 @@
+/**
+ * The pane decides: before anything is typed, one tmux call reads what the
+ * pane runs now (the foreground program, `#{pane_current_command}`), whether
+ * it shows the alternate screen (a full-screen program) or a tmux mode, and
+ * the text on the cursor's row up to the cursor (the prompt). From that and
+ * the caller's `mode`/`prompt` (the registry type is only a hint) comes the
+ * mode of the run, or a refusal that says why nothing was typed.
+ *
+ * @module
+ */
+import type { Pane } from "../pane.ts";
+import { FIELD_SEP, formatTemplate } from "../quote.ts";
+import { charWidth } from "../render.ts";
+import type { CallOptions } from "../server.ts";
+import {
+  MODE_PROMPTS,
+  modeOfProgram,
+  modeOfPrompt,
+  modeOfType,
+  programName,
+  PYTHON_CONTINUATION,
+  type RunMode,
+  type ShellDialect,
+  shellDialect,
+} from "./modes.ts";
+
+/** The pane user option that names a run whose tap was left open (see `pending.ts`). */
+export const PENDING_OPTION = "@ctmux-run";
+
+/** What the pane shows and runs at one moment. */
+export interface PaneView {
+  /** The foreground program, as tmux names it. */
+  program: string;
+  /** The alternate screen is on (a full-screen program such as vim or less). */
+  alternate: boolean;
+  /** The pane is in a tmux mode (copy mode): keys would go to the mode. */
+  inMode: boolean;
+  /** The cursor's column. */
+  cursorX: number;
+  /** The pane's width in columns. */
+  width: number;
+  /** The pane's terminal (`/dev/pts/N`). */
+  tty: string;
+  /** The pane's output is piped (`pipe-pane`). */
+  pipe: boolean;
+  /** The run whose tap this pane still feeds (empty: none). */
+  pendingRun: string;
+  /** The cursor's row up to the cursor: the prompt, when a program waits at one. */
+  promptLine: string;
+  /**
+   * The program asked for application cursor keys: a line editor that
+   * redraws its line at each key (Python 3.13's REPL), so text is pasted.
+   */
+  cursorKeys: boolean;
+}
+
+const VIEW_FIELDS = [
+  "pane_current_command",
+  "alternate_on",
+  "pane_in_mode",
+  "cursor_x",
+  "cursor_y",
+  "pane_width",
+  "pane_tty",
+  "pane_pipe",
+  "keypad_cursor_flag",
+  PENDING_OPTION,
+] as const;
+
+/**
+ * Reads the pane's {@link PaneView} in one tmux call (its state, then the
+ * visible screen, which holds the cursor's row).
+ *
+ * @throws {TmuxCommandError} the pane no longer exists.
+ */
+export async function viewPane(pane: Pane, options: CallOptions = {}): Promise<PaneView> {
+  const stdout = await pane.server.run([
+    "display-message",
+    "-p",
+    "-t",
+    pane.id,
+    formatTemplate(VIEW_FIELDS),
+    ";",
+    "capture-pane",
+    "-p",
+    "-t",
+    pane.id,
+  ], options);
+  const [head, ...rows] = stdout.split("\n");
+  const [program, alternate, inMode, x, y, width, tty, pipe, keys, pending] = head.split(
+    FIELD_SEP,
+  );
+  const cursorX = Number(x) || 0;
+  return {
+    program: program ?? "",
+    alternate: alternate === "1",
+    inMode: inMode === "1",
+    cursorX,
+    width: Number(width) || 80,
+    tty: tty ?? "",
+    pipe: pipe === "1",
+    pendingRun: pending ?? "",
+    promptLine: cells(rows[Number(y) || 0] ?? "", cursorX),
+    cursorKeys: keys === "1",
+  };
+}
+
+/** The first `count` cells of a captured row (which has its trailing blanks cut). */
+export function cells(row: string, count: number): string {
+  let out = "";
+  let used = 0;
+  for (const ch of row) {
+    const width = charWidth(ch.codePointAt(0)!);
+    if (used + width > count) break;
+    out += ch;
+    used += width;
+  }
+  return out + " ".repeat(Math.max(0, count - used));
+}
+
+/** What the caller asked for. */
+export interface ModeRequest {
+  /** A mode named by the caller (`--mode`). */
+  mode?: RunMode;
+  /** A prompt pattern (`--prompt`): the run is prompt-driven with this prompt. */
+  prompt?: (line: string) => boolean;
+  /** The registry's type: a hint only. */
+  type?: string;
+}
+
+/** How to run in this pane, as decided. */
+export interface Decided {
+  /** The mode. */
+  mode: RunMode;
+  /** The shell's dialect (shell mode). */
+  dialect?: ShellDialect;
+  /** The prompt that ends a prompt-driven run (not in shell and python modes). */
+  prompt?: (line: string) => boolean;
+}
+
+/** Why nothing was typed. */
+export interface Refusal {
+  /** One line for people. */
+  reason: string;
+}
+
+/** `text` quoted for a message: JSON string syntax, so blanks and controls show. */
+function shown(text: string): string {
+  return JSON.stringify(text);
+}
+
+/**
+ * The mode for a pane, or why run refuses it: a tmux mode, a full-screen
+ * program, a program run does not drive (unless a prompt pattern is given),
+ * or a known program that is not at its prompt.
+ */
+export function decideMode(
+  view: PaneView,
+  target: string,
+  request: ModeRequest,
+): Decided | Refusal {
+  const program = programName(view.program) || "an unknown program";
+  if (view.inMode) {
+    return { reason: `Pane ${target} is in a tmux mode (copy mode): run types nothing there` };
+  }
+  if (view.alternate) {
+    return {
+      reason: `Pane ${target} runs '${program}', a full-screen program: run types nothing there`,
+    };
+  }
+  const atPrompt = (mode: RunMode, test: (line: string) => boolean): Decided | Refusal => {
+    if (test(view.promptLine)) return { mode, prompt: test };
+    if (mode === "python" && PYTHON_CONTINUATION.test(view.promptLine)) {
+      return {
+        reason: `Pane ${target} runs '${program}' with a block still open (prompt '... '): ` +
+          "finish or cancel it first (safe-send -c C-c)",
+      };
+    }
+    return {
+      reason: `Pane ${target} runs '${program}', which is not at its prompt ` +
+        `(the cursor's row shows ${shown(view.promptLine.trimEnd())}): run types nothing ` +
+        "while it is busy or asks for input",
+    };
+  };
+  const promptOf = (mode: RunMode) => (line: string) =>
+    mode !== "shell" && mode !== "prompt" && MODE_PROMPTS[mode].test(line);
+
+  if (request.prompt) return atPrompt("prompt", request.prompt);
+  if (request.mode === "shell") {
+    return { mode: "shell", dialect: shellDialect(view.program) ?? "bash" };
+  }
+  if (request.mode !== undefined && request.mode !== "prompt") {
+    return atPrompt(request.mode, promptOf(request.mode));
+  }
+  const byName = modeOfProgram(view.program);
+  if (byName === "shell") return { mode: "shell", dialect: shellDialect(view.program) };
+  // A distinctive prompt on the cursor's row tells the mode whatever the program's
+  // name (pdb in python3, gdb in a wrapper); node's bare "> " needs node itself.
+  const byPrompt = modeOfPrompt(view.promptLine);
+  if (byPrompt) return { mode: byPrompt, prompt: promptOf(byPrompt) };
+  if (byName) return atPrompt(byName, promptOf(byName));
+  const hinted = modeOfType(request.type);
+  if (hinted && hinted !== "shell" && promptOf(hinted)(view.promptLine)) {
+    return { mode: hinted, prompt: promptOf(hinted) };
+  }
+  return {
+    reason: `Pane ${target} runs '${program}', which run does not drive (a shell, Python, ` +
+      "pdb, gdb, lldb or node at its prompt): give --prompt REGEX to drive another " +
+      "prompt-based program",
+  };
+}
