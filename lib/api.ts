@@ -103,6 +103,10 @@ export interface CreateSessionOptions extends OperationOptions {
   register?: boolean;
   /** Kill the session when the returned handle is disposed (`await using`). */
   killOnDispose?: boolean;
+  /** The folder the session starts in (default: the caller's). */
+  cwd?: string;
+  /** `gdb` only: the program to debug and its arguments. */
+  args?: string[];
 }
 
 /**

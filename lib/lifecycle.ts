@@ -34,7 +34,12 @@ export const SESSION_KINDS: Readonly<
 > = {
   shell: { type: "shell", command: ["bash"], env: [] },
   python: { type: "python-repl", command: ["python3", "-q"], env: ["PYTHON_BASIC_REPL=1"] },
-  gdb: { type: "debugger", command: ["gdb"], env: [] },
+  // Quiet, and never stopped by its pager or a confirmation: driven by programs.
+  gdb: {
+    type: "debugger",
+    command: ["gdb", "-q", "-iex", "set pagination off", "-iex", "set confirm off"],
+    env: [],
+  },
 };
 
 /** Window name when none is given. */
@@ -52,6 +57,10 @@ export interface CreateOptions {
   window?: string;
   /** Register the session (default true). */
   register?: boolean;
+  /** The folder the session starts in (default: the caller's). */
+  cwd?: string;
+  /** gdb only: the program to debug and its arguments (`gdb --args PROGRAM ARGS...`). */
+  args?: readonly string[];
 }
 
 /** create-session's JSON result, in its documented key order. */
@@ -126,6 +135,14 @@ export async function createSession(
   const { name } = options;
   checkSessionName(name);
   const kind = SESSION_KINDS[options.kind ?? "shell"];
+  const args = options.args ?? [];
+  if (args.length > 0 && options.kind !== "gdb") {
+    throw new UsageError("A program to debug (arguments after --) goes only with --gdb");
+  }
+  // tmux expands formats in -c: keep the folder literal.
+  const cwd = options.cwd === undefined
+    ? []
+    : ["-c", tmuxArgument(formatLiteral(await startFolder(options.cwd)))];
   const window = options.window ?? DEFAULT_WINDOW;
   const register = options.register ?? true;
   let socket: string;
@@ -154,7 +171,9 @@ export async function createSession(
       "-F",
       formatTemplate(CREATED_FIELDS),
       ...kind.env.flatMap((assignment) => ["-e", assignment]),
+      ...cwd,
       ...kind.command,
+      ...args.length > 0 ? ["--args", ...args.map(tmuxArgument)] : [],
     ], call);
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
@@ -191,6 +210,19 @@ export async function createSession(
     }
   }
   return { name, socket, target, type: kind.type, pid, window, registered: register };
+}
+
+/**
+ * `path` as an absolute folder to start a session in.
+ *
+ * @throws {UsageError} it is not a folder.
+ */
+async function startFolder(path: string): Promise<string> {
+  const folder = resolve(path);
+  if (path === "" || !(await isDirectory(folder))) {
+    throw new UsageError(`Not a folder: ${path} (--cwd)`);
+  }
+  return folder;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

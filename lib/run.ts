@@ -37,7 +37,7 @@ import type { Server } from "./server.ts";
 import { PaneTap } from "./tap.ts";
 import { type Probe, type Verdict, waitUntil } from "./until.ts";
 import { atLeast, oneOf } from "./validate.ts";
-import { decideMode, type PaneView, viewPane } from "./run/detect.ts";
+import { decide, type PaneView, viewPane } from "./run/detect.ts";
 import { MODE_PROMPTS, programName, RUN_MODES, type RunMode } from "./run/modes.ts";
 import {
   ensureRunsDir,
@@ -455,14 +455,14 @@ function emptyResult(common: Common): RunResult {
   };
 }
 
-function refused(runId: string, view: PaneView, reason: string): RunOutcome {
+function refused(runId: string, refusal: { reason: string; program: string }): RunOutcome {
   return {
     kind: "refused",
     ...emptyResult({ runId, durationMs: 0, outputLost: false }),
     exitCode: null,
     timedOut: false,
-    reason,
-    program: programName(view.program),
+    reason: refusal.reason,
+    program: refusal.program,
   };
 }
 
@@ -658,15 +658,18 @@ export async function runCommand(
   let pipeFree = !view.pipe;
   if (view.pendingRun !== "" && options.socketDir !== undefined) {
     const busy = await settlePending(pane, view, options.socketDir, target);
-    if (busy !== undefined) return refused(runId, view, busy);
+    if (busy !== undefined) {
+      return refused(runId, { reason: busy, program: programName(view.program) });
+    }
     pipeFree = true;
   }
-  const decided = decideMode(view, target, {
+  const watch = new ForegroundWatch(view.tty);
+  const decided = await decide(view, target, {
     mode: options.mode,
     prompt: prompt && promptTest(prompt),
     type: options.type,
-  });
-  if ("reason" in decided) return refused(runId, view, decided.reason);
+  }, watch);
+  if ("reason" in decided) return refused(runId, decided);
 
   await using tap = options.socketDir === undefined
     ? null
@@ -692,7 +695,7 @@ export async function runCommand(
     before: tap ? tap.startArgs() : [],
   });
   const probe = tap
-    ? new StreamProbe(tap, plan, progress, new ForegroundWatch(view.tty))
+    ? new StreamProbe(tap, plan, progress, watch)
     : new GridProbe(anchor, plan, progress);
   const followed = await follow(pane, plan, progress, probe, {
     waitMs: options.waitMs ?? 30_000,

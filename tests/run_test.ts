@@ -7,40 +7,9 @@ import {
 import { modeOfProgram, modeOfType } from "../lib/run/modes.ts";
 import { shellLine } from "../lib/run/shell.ts";
 import { json, Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
+import { BASH, PYTHON, type RunJson, screen, started } from "./fixtures/run_panes.ts";
 
-const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
-const PYTHON = ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"];
 const GDB = ["gdb", "-q", "-nx"];
-
-async function screen(box: Sandbox, sock: string, target: string): Promise<string> {
-  return await box.tmux(sock, "capture-pane", "-p", "-J", "-t", target);
-}
-
-/** Starts a session and waits for its prompt. */
-async function started(
-  box: Sandbox,
-  sock: string,
-  name: string,
-  command: string[],
-  prompt: string,
-) {
-  await box.newSession(sock, name, command);
-  await waitUntil(async () => (await screen(box, sock, `=${name}:`)).includes(prompt), {
-    timeoutMs: 10_000,
-    message: `${name} prompt`,
-  });
-}
-
-interface RunJson {
-  output: string;
-  exit_code: number | null;
-  timed_out: boolean;
-  duration_ms: number;
-  run_id: string;
-  waiting_for_input: boolean;
-  prompt: string | null;
-  mode: string | null;
-}
 
 Deno.test("run in a shell prints exactly the command's output and exits with its status", async (t) => {
   await using box = await Sandbox.create();

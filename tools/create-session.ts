@@ -21,7 +21,8 @@ import { createSession, type SessionKind } from "../lib/lifecycle.ts";
 import { Context } from "../lib/context.ts";
 
 const USAGE =
-  `Usage: create-session.sh -n NAME [--shell|--python|--gdb] [-S SOCKET] [-w WINDOW] [--no-register] [-h]
+  `Usage: create-session.sh -n NAME [--shell|--python|--gdb] [-S SOCKET] [-w WINDOW] [--cwd DIR] [--no-register] [-h]
+       create-session.sh -n NAME --gdb [options] -- PROGRAM [ARG...]
 
 Create a detached tmux session and register it.
 
@@ -29,9 +30,12 @@ Options:
   -n, --name NAME      session name (required; no '.', ':' or control characters)
       --shell          run bash (default), type "shell"
       --python         run python3 -q with PYTHON_BASIC_REPL=1, type "python-repl"
-      --gdb            run gdb, type "debugger"
+      --gdb            run gdb (quiet, pagination and confirmations off, so
+                       programs that drive it never hang), type "debugger";
+                       with -- PROGRAM [ARG...], gdb loads PROGRAM with ARGs
   -S, --socket PATH    tmux socket path (default: <socket dir>/claude.sock)
   -w, --window NAME    window name (default: shell)
+      --cwd DIR        start the session in folder DIR (default: the current one)
       --no-register    do not add the session to the registry
   -h, --help           show this help
 
@@ -44,7 +48,8 @@ Examples:
   create-session.sh -n my-python --python
   create-session.sh -n build --shell -w build
   create-session.sh -n scratch --no-register -S /tmp/my.sock
-  create-session.sh -n debug --gdb | jq -r .target`;
+  create-session.sh -n debug --gdb | jq -r .target
+  create-session.sh -n debug --gdb --cwd ~/src/app -- ./app --verbose`;
 
 const KIND_FLAGS = ["shell", "python", "gdb"] as const satisfies readonly SessionKind[];
 
@@ -57,8 +62,10 @@ await runTool({
     gdb: { type: "boolean" },
     socket: { type: "string", short: "S" },
     window: { type: "string", short: "w" },
+    cwd: { type: "string" },
     "no-register": { type: "boolean" },
   },
+  rest: true,
   usageExit: 1,
   noArgsExit: 1,
   exits: [
@@ -70,7 +77,7 @@ await runTool({
     [TmuxTimeoutError, 3],
     [ServerNotRunningError, 3],
   ],
-  async main(flags) {
+  async main(flags, rest) {
     if (flags.name === undefined) throw new UsageError("Session name is required (-n NAME)");
     if (flags.socket === "") throw new UsageError("-S requires a socket path");
     const kinds = KIND_FLAGS.filter((kind) => flags[kind]);
@@ -83,6 +90,8 @@ await runTool({
       socket: flags.socket,
       window: flags.window,
       register: !flags["no-register"],
+      cwd: flags.cwd,
+      args: rest,
     });
     printJson(created);
     return 0;

@@ -12,6 +12,7 @@ import type { Pane } from "../pane.ts";
 import { FIELD_SEP, formatTemplate } from "../quote.ts";
 import { charWidth } from "../render.ts";
 import type { CallOptions } from "../server.ts";
+import { foregroundGroup, type ForegroundWatch, inTtyRead } from "./waiting.ts";
 import {
   MODE_PROMPTS,
   modeOfProgram,
@@ -142,6 +143,8 @@ export interface Decided {
 export interface Refusal {
   /** One line for people. */
   reason: string;
+  /** The program the pane runs (as far as run could tell). */
+  program: string;
 }
 
 /** `text` quoted for a message: JSON string syntax, so blanks and controls show. */
@@ -159,6 +162,15 @@ export function decideMode(
   target: string,
   request: ModeRequest,
 ): Decided | Refusal {
+  const decided = chooseMode(view, target, request);
+  return "reason" in decided ? { ...decided, program: programName(view.program) } : decided;
+}
+
+function chooseMode(
+  view: PaneView,
+  target: string,
+  request: ModeRequest,
+): Decided | Omit<Refusal, "program"> {
   const program = programName(view.program) || "an unknown program";
   if (view.inMode) {
     return { reason: `Pane ${target} is in a tmux mode (copy mode): run types nothing there` };
@@ -168,7 +180,10 @@ export function decideMode(
       reason: `Pane ${target} runs '${program}', a full-screen program: run types nothing there`,
     };
   }
-  const atPrompt = (mode: RunMode, test: (line: string) => boolean): Decided | Refusal => {
+  const atPrompt = (
+    mode: RunMode,
+    test: (line: string) => boolean,
+  ): Decided | Omit<Refusal, "program"> => {
     if (test(view.promptLine)) return { mode, prompt: test };
     if (mode === "python" && PYTHON_CONTINUATION.test(view.promptLine)) {
       return {
@@ -208,4 +223,50 @@ export function decideMode(
       "pdb, gdb, lldb or node at its prompt): give --prompt REGEX to drive another " +
       "prompt-based program",
   };
+}
+
+/** How most shell prompts end: such a prompt on the cursor's row is trusted without `ps`. */
+const SHELL_PROMPT = /[$#%>\u276f\u00bb]\s?$/;
+
+/**
+ * {@link decideMode}, then a look at the terminal's processes (`ps`) where
+ * tmux's word is not enough: tmux names a pipeline whose first process has
+ * exited after the pane's first command (`seq 1 100 | less` shows as
+ * `bash`), and a shell in its `read` builtin looks like one at its prompt.
+ * So a refusal is checked against the foreground process group's own
+ * names, and a shell whose cursor's row does not end like a prompt is
+ * checked too: another program in the foreground decides instead, and bash
+ * reading the terminal outside its line editor (a `read`) is refused as
+ * waiting for input. Where `ps` can't be asked, tmux's word stands.
+ */
+export async function decide(
+  view: PaneView,
+  target: string,
+  request: ModeRequest,
+  watch: ForegroundWatch,
+): Promise<Decided | Refusal> {
+  const decided = decideMode(view, target, request);
+  const doubtful = "reason" in decided
+    ? !view.inMode
+    : decided.mode === "shell" && request.mode === undefined && !SHELL_PROMPT.test(view.promptLine);
+  if (!doubtful) return decided;
+  const rows = await watch.processes();
+  const fg = rows === null ? [] : foregroundGroup(rows);
+  if (fg.length === 0) return decided;
+  const other = fg.find((row) => !shellDialect(row.comm));
+  const program = other?.comm ?? fg[0].comm;
+  const again = programName(program) === programName(view.program)
+    ? decided
+    : decideMode({ ...view, program }, target, request);
+  if ("reason" in again || again.mode !== "shell") return again;
+  if (again.dialect === "bash" && fg.some(inTtyRead)) {
+    return {
+      program: programName(program),
+      reason: `Pane ${target} runs '${programName(program)}', which waits for input ` +
+        `(the cursor's row shows ${
+          shown(view.promptLine.trimEnd())
+        }): run types nothing there; answer it with safe-send first`,
+    };
+  }
+  return again;
 }

@@ -31,11 +31,17 @@ const READ_WAIT =
   /^(wait_woken|n_tty_read|tty_read|poll_schedule_timeout|do_select|core_sys_select|do_sys_poll|ep_poll|do_epoll_wait)/;
 
 /** One process line of `ps -o pid=,pgid=,tpgid=,stat=,wchan:40=,comm=`. */
-interface ProcessRow {
+export interface ProcessRow {
+  /** Process group. */
   pgid: string;
+  /** The terminal's foreground process group. */
   tpgid: string;
+  /** State (`S` sleeping, `R` running, ...), with `+` in the foreground group. */
   stat: string;
+  /** Kernel function it waits in (`-` when none or hidden). */
   wchan: string;
+  /** Program name. */
+  comm: string;
 }
 
 /** Parses `ps` output (comm, the last field, may hold blanks). */
@@ -44,9 +50,25 @@ export function parsePs(stdout: string): ProcessRow[] {
   for (const line of stdout.split("\n")) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 5) continue;
-    rows.push({ pgid: fields[1], tpgid: fields[2], stat: fields[3], wchan: fields[4] });
+    rows.push({
+      pgid: fields[1],
+      tpgid: fields[2],
+      stat: fields[3],
+      wchan: fields[4],
+      comm: fields.slice(5).join(" "),
+    });
   }
   return rows;
+}
+
+/** The processes of the terminal's foreground group. */
+export function foregroundGroup(rows: readonly ProcessRow[]): ProcessRow[] {
+  return rows.filter((row) => row.pgid === row.tpgid);
+}
+
+/** Whether a process sleeps in a plain read of the terminal (not in a line editor's poll). */
+export function inTtyRead(row: ProcessRow): boolean {
+  return row.stat.startsWith("S") && /^(wait_woken|n_tty_read|tty_read)/.test(row.wchan);
 }
 
 /**
@@ -54,7 +76,7 @@ export function parsePs(stdout: string): ProcessRow[] {
  * every member sleeps in a read or poll (or in a wait `ps` can't name).
  */
 export function foregroundOf(rows: readonly ProcessRow[]): Foreground {
-  const fg = rows.filter((row) => row.pgid === row.tpgid);
+  const fg = foregroundGroup(rows);
   if (fg.length === 0) return "unknown";
   const reading = fg.every((row) =>
     row.stat.startsWith("S") && (READ_WAIT.test(row.wchan) || /^[-?]$/.test(row.wchan))
@@ -76,7 +98,13 @@ export class ForegroundWatch {
 
   /** What the terminal's foreground does now. */
   async check(): Promise<Foreground> {
-    if (!this.usable) return "unknown";
+    const rows = await this.processes();
+    return rows === null ? "unknown" : foregroundOf(rows);
+  }
+
+  /** The terminal's processes, or `null` when `ps` can't tell. */
+  async processes(): Promise<ProcessRow[] | null> {
+    if (!this.usable) return null;
     try {
       const out = await new Deno.Command("ps", {
         args: ["-o", "pid=,pgid=,tpgid=,stat=,wchan:40=,comm=", "-t", this.tty],
@@ -85,13 +113,13 @@ export class ForegroundWatch {
         stderr: "null",
       }).output();
       // ps exits 1 when no process matched: nothing runs on the terminal.
-      if (!out.success) return "unknown";
-      return foregroundOf(parsePs(new TextDecoder().decode(out.stdout)));
+      if (!out.success) return null;
+      return parsePs(new TextDecoder().decode(out.stdout));
     } catch (error) {
       // Not installed, or not allowed (--allow-run without ps): never again.
       if (!(error instanceof Error)) throw error;
       this.#usable = false;
-      return "unknown";
+      return null;
     }
   }
 }
