@@ -213,16 +213,38 @@ export async function createSession(
 }
 
 /**
- * `path` as an absolute folder to start a session in.
+ * `path` as an absolute folder to start a session in. tmux starts a session
+ * whose folder does not exist in another one without a word, so the folder
+ * is checked first: with `Deno.stat` where the caller may read it, else with
+ * `test -d` (create-session's permissions scope reading to its own folders).
  *
  * @throws {UsageError} it is not a folder.
  */
 async function startFolder(path: string): Promise<string> {
   const folder = resolve(path);
-  if (path === "" || !(await isDirectory(folder))) {
+  if (path === "" || !(await isFolder(folder))) {
     throw new UsageError(`Not a folder: ${path} (--cwd)`);
   }
   return folder;
+}
+
+/** Whether `path` is a folder; `true` when neither way can tell (tmux then decides). */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)
+    ) {
+      return false;
+    }
+  }
+  try {
+    const test = new Deno.Command("test", { args: ["-d", path], stdout: "null", stderr: "null" });
+    return (await test.output()).success;
+  } catch {
+    return true;
+  }
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -36,7 +36,11 @@ export interface ToolAccess {
    * (`read`), or not touched.
    */
   socketDir: "write" | "read" | false;
-  /** Programs it runs besides tmux (`run` asks `ps` whether a command waits for input). */
+  /**
+   * Programs it runs besides tmux: `run` asks `ps` whether a command waits
+   * for input; create-session asks `test -d` whether a `--cwd` folder it may
+   * not read exists.
+   */
   programs?: readonly string[];
 }
 
@@ -47,7 +51,7 @@ export interface ToolAccess {
 
 /** Every tool's access, in one table. */
 export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
-  "create-session": { registry: true, socketDir: "write" },
+  "create-session": { registry: true, socketDir: "write", programs: ["test"] },
   "list-sessions": { registry: true, socketDir: false },
   "pane-health": { registry: true, socketDir: false },
   "kill-session": { registry: true, socketDir: "write" },
