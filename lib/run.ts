@@ -27,7 +27,14 @@
  */
 import { AnchoredView, outputAfterSend } from "./anchor.ts";
 import type { CaptureOptions } from "./capture.ts";
-import { PaneNotFoundError, ServerNotRunningError, UsageError } from "./errors.ts";
+import {
+  PaneNotFoundError,
+  ServerNotRunningError,
+  TmuxCommandError,
+  UsageError,
+} from "./errors.ts";
+import { healthFromPanes, type PaneHealth } from "./health.ts";
+import { findPane, PANE_FORMAT, parsePanes } from "./panes.ts";
 import { compilePattern } from "./lines.ts";
 import { boundOutput } from "./output.ts";
 import { join } from "./path.ts";
@@ -37,7 +44,7 @@ import type { Server } from "./server.ts";
 import { PaneTap } from "./tap.ts";
 import { type Probe, type Verdict, waitUntil } from "./until.ts";
 import { atLeast, oneOf } from "./validate.ts";
-import { decide, type PaneView, viewPane } from "./run/detect.ts";
+import { decide, type PaneView, parseView, viewArgs, viewPane, viewStart } from "./run/detect.ts";
 import { MODE_PROMPTS, programName, RUN_MODES, type RunMode } from "./run/modes.ts";
 import {
   ensureRunsDir,
@@ -194,6 +201,11 @@ const QUIET_MS = 200;
 const RECHECK_MS = 1000;
 /** How long a run may go on after its first wait to learn an interrupted line's status. */
 const QUERY_WAIT_MS = 3000;
+
+/** Looks at the tap right after the send, before any tmux call, at most this many times... */
+const QUICK_LOOKS = 8;
+/** ...this many milliseconds apart: a fast command has ended before a tmux call could ask. */
+const QUICK_LOOK_MS = 1;
 
 /** What the wait of a run ended with. */
 type End = "completed" | "step" | "waiting" | "prompt_back";
@@ -373,6 +385,21 @@ class StreamProbe implements Probe<End> {
 
 type AnyProbe = GridProbe | StreamProbe;
 
+/**
+ * Whether the run has already ended, from a few looks at its tap a
+ * millisecond apart (blocking: nothing else runs meanwhile): most commands
+ * end that soon, and the wait then needs no tmux call and no timer.
+ */
+function endedAtOnce(probe: StreamProbe): boolean {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let look = 0; look < QUICK_LOOKS; look++) {
+    const verdict = probe.test();
+    if (typeof verdict === "object" && verdict.done === "completed") return true;
+    Atomics.wait(cell, 0, 0, QUICK_LOOK_MS);
+  }
+  return false;
+}
+
 /** Sends one step: typed and Enter, or pasted (bracketed where asked) and Enter. */
 async function sendStep(
   pane: Pane,
@@ -527,6 +554,49 @@ async function outcomeOf(
   }
 }
 
+/** `target` in tmux's exact form, where it has one (`%N`; `NAME:W.P` as `=NAME:W.P`). */
+function exactTarget(target: string): string | undefined {
+  if (/^%\d+$/.test(target)) return target;
+  return /^[^=:][^:]*:\d+\.\d+$/.test(target) ? `=${target}` : undefined;
+}
+
+/**
+ * The pane `target` points at (matched exactly), its health, and, where the
+ * target has an exact tmux form, its view, all in one tmux call (the view is
+ * kept only when tmux's pane is the one matched).
+ */
+async function locatePane(
+  server: Server,
+  target: string,
+  signal?: AbortSignal,
+): Promise<{ health: PaneHealth; pane?: Pane; view?: PaneView }> {
+  const exact = exactTarget(target);
+  if (exact !== undefined) {
+    try {
+      const stdout = await server.run(
+        ["list-panes", "-a", "-F", PANE_FORMAT, ";", ...viewArgs(exact)],
+        { signal },
+      );
+      const at = viewStart(stdout);
+      const panes = parsePanes(at === -1 ? stdout : stdout.slice(0, at));
+      const match = findPane(panes, target).pane;
+      const pane = match && new Pane(server, match);
+      const view = at === -1 ? undefined : parseView(stdout.slice(at));
+      return {
+        health: healthFromPanes(panes, target),
+        pane,
+        view: pane && view?.paneId === pane.id ? view : undefined,
+      };
+    } catch (error) {
+      // No such pane for tmux (or no server): the plain look-up says which.
+      if (!(error instanceof TmuxCommandError || error instanceof ServerNotRunningError)) {
+        throw error;
+      }
+    }
+  }
+  return await server.inspect(target, { signal });
+}
+
 /** The pane as if it had no pipe (one of ours was just closed). */
 function unpiped(pane: Pane): Pane {
   return new Pane(pane.server, { ...pane.info, panePipe: false });
@@ -647,14 +717,15 @@ export async function runCommand(
     throw new UsageError("mode 'prompt' needs a prompt pattern");
   }
   const prompt = options.prompt === undefined ? undefined : promptOf(options.prompt);
-  const { health, pane } = await server.inspect(target, { signal });
+  const located = await locatePane(server, target, signal);
+  const { health, pane } = located;
   if (!health.serverRunning) throw new ServerNotRunningError(server.label);
   if (!pane) throw new PaneNotFoundError(target, health.sessionExists);
   const runId = newRunId();
   if (health.status !== "healthy") {
     return gone(runId, health.status === "dead" ? "the pane is dead" : "its process has exited");
   }
-  const view = await viewPane(pane, { signal });
+  const view = located.view ?? await viewPane(pane, { signal });
   let pipeFree = !view.pipe;
   if (view.pendingRun !== "" && options.socketDir !== undefined) {
     const busy = await settlePending(pane, view, options.socketDir, target);
@@ -697,11 +768,13 @@ export async function runCommand(
   const probe = tap
     ? new StreamProbe(tap, plan, progress, watch)
     : new GridProbe(anchor, plan, progress);
-  const followed = await follow(pane, plan, progress, probe, {
-    waitMs: options.waitMs ?? 30_000,
-    signal,
-    label: "the pane",
-  });
+  const followed: Followed = probe instanceof StreamProbe && endedAtOnce(probe)
+    ? { kind: "completed" }
+    : await follow(pane, plan, progress, probe, {
+      waitMs: options.waitMs ?? 30_000,
+      signal,
+      label: "the pane",
+    });
   const durationMs = Math.round(performance.now() - started);
   const reading = plan.read(probe.seen, progress);
   if (tap && (followed.kind === "waiting" || followed.kind === "timed_out")) {

@@ -56,6 +56,7 @@ export interface PaneView {
 }
 
 const VIEW_FIELDS = [
+  "pane_id",
   "pane_current_command",
   "alternate_on",
   "pane_in_mode",
@@ -68,31 +69,44 @@ const VIEW_FIELDS = [
   PENDING_OPTION,
 ] as const;
 
+/** Starts the view's line, so it is found after other commands' output in the same call. */
+const VIEW_MARK = `ctmux-view${FIELD_SEP}`;
+
 /**
- * Reads the pane's {@link PaneView} in one tmux call (its state, then the
- * visible screen, which holds the cursor's row).
- *
- * @throws {TmuxCommandError} the pane no longer exists.
+ * tmux commands that print the view of the pane `target` names (state,
+ * then the visible screen, which holds the cursor's row): run them alone
+ * or after other commands of the same call, and read with {@link parseView}.
  */
-export async function viewPane(pane: Pane, options: CallOptions = {}): Promise<PaneView> {
-  const stdout = await pane.server.run([
+export function viewArgs(target: string): string[] {
+  return [
     "display-message",
     "-p",
     "-t",
-    pane.id,
-    formatTemplate(VIEW_FIELDS),
+    target,
+    VIEW_MARK + formatTemplate(VIEW_FIELDS),
     ";",
     "capture-pane",
     "-p",
     "-t",
-    pane.id,
-  ], options);
+    target,
+  ];
+}
+
+/** Where {@link viewArgs}' output starts in `stdout` (-1: not there). */
+export function viewStart(stdout: string): number {
+  if (stdout.startsWith(VIEW_MARK)) return 0;
+  const at = stdout.indexOf(`\n${VIEW_MARK}`);
+  return at === -1 ? -1 : at + 1;
+}
+
+/** The view from {@link viewArgs}' output (`stdout` starting at {@link viewStart}). */
+export function parseView(stdout: string): PaneView & { paneId: string } {
   const [head, ...rows] = stdout.split("\n");
-  const [program, alternate, inMode, x, y, width, tty, pipe, keys, pending] = head.split(
-    FIELD_SEP,
-  );
+  const [, paneId, program, alternate, inMode, x, y, width, tty, pipe, keys, pending] = head
+    .split(FIELD_SEP);
   const cursorX = Number(x) || 0;
   return {
+    paneId: paneId ?? "",
     program: program ?? "",
     alternate: alternate === "1",
     inMode: inMode === "1",
@@ -104,6 +118,15 @@ export async function viewPane(pane: Pane, options: CallOptions = {}): Promise<P
     promptLine: cells(rows[Number(y) || 0] ?? "", cursorX),
     cursorKeys: keys === "1",
   };
+}
+
+/**
+ * Reads the pane's {@link PaneView} in one tmux call.
+ *
+ * @throws {TmuxCommandError} the pane no longer exists.
+ */
+export async function viewPane(pane: Pane, options: CallOptions = {}): Promise<PaneView> {
+  return parseView(await pane.server.run(viewArgs(pane.id), options));
 }
 
 /** The first `count` cells of a captured row (which has its trailing blanks cut). */
