@@ -231,7 +231,10 @@ function planOf(spec: PlanSpec, redraws = false): Plan {
         ? streamShellPlan(spec.command, spec.id, spec.dialect ?? "bash", spec.promptLine)
         : gridShellPlan(spec.command, spec.id, spec.dialect ?? "bash");
     case "python":
-      return pythonPlan(spec.command, spec.id, spec.tapped, redraws);
+      return pythonPlan(spec.command, spec.id, spec.tapped, {
+        promptWidth: spec.promptWidth,
+        pyrepl: redraws,
+      });
     case "prompt":
       return promptPlan(
         spec.command,

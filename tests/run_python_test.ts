@@ -64,6 +64,16 @@ async function pythonCases(t: Deno.TestContext, python: string[]): Promise<void>
     ]);
     equal(out.output, "1 2 []");
   });
+  await t.step("the pane shows the code as typed, never the driver", async () => {
+    await runJson(box, sock, "py", ["-c", "for i in range(2):\n    print('row', i)"]);
+    const all = await box.tmux(sock, "capture-pane", "-p", "-J", "-S", "-", "-t", "py");
+    equal(all.includes("exec("), false, all);
+    equal(
+      all.includes(">>> for i in range(2):\n...     print('row', i)\nrow 0\nrow 1\n"),
+      true,
+      all,
+    );
+  });
   await t.step("pdb.pm() finds the last exception", async () => {
     const { out } = await runJson(box, sock, "py", [
       "-c",
