@@ -131,6 +131,15 @@ Deno.test("the prompt decides for programs unknown by name; --mode and the type 
     assertEquals([out.output, out.mode], ["42", "python"]);
   });
 
+  await t.step("a shell session where python3 was started: Python's mode", async () => {
+    await box.tmux(sock, "send-keys", "-t", "sh", "PYTHON_BASIC_REPL=1 python3 -q", "Enter");
+    await waitUntil(async () => (await screen(box, sock, "sh")).trimEnd().endsWith(">>>"));
+    const { r, out } = await runJson(box, sock, "sh", ["-c", "print(6 * 7)"]);
+    assertEquals([r.code, out.output, out.mode], [0, "42", "python"]);
+    await box.tmux(sock, "send-keys", "-t", "sh", "exit()", "Enter");
+    await waitUntil(async () => (await screen(box, sock, "sh")).trimEnd().endsWith("$"));
+  });
+
   await t.step("a 'python-repl' session running bash runs as a shell", async () => {
     const r = await box.run("run", ["-s", "sh", "--json", "-c", "echo $((6*7))"]);
     assertEquals(

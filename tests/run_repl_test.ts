@@ -54,6 +54,27 @@ Deno.test("pdb in a shell session: p shows values, n steps, b sets a breakpoint"
     equal(code, 0);
     equal(out.output, "42\n43");
   });
+  await t.step("the same pane by -S/-t, unregistered: still pdb", async () => {
+    const { r, out } = await runJson(box, sock, "dbg", ["-c", "p x * 2"]);
+    assertEquals([r.code, out.output, out.mode], [0, "84", "pdb"]);
+  });
+});
+
+const ipython = await have("python3", ["-c", "import IPython.core.debugger"]);
+Deno.test({
+  name: "ipdb's prompt (IPython's debugger): p shows values",
+  ignore: !ipython,
+  async fn() {
+    await using box = await Sandbox.create();
+    const sock = box.socket();
+    await started(box, sock, "ipdb", [
+      "python3",
+      "-c",
+      "from IPython.core.debugger import set_trace\nx = 7\nset_trace()\nprint(x)",
+    ], /ipdb>\s*$/);
+    const { r, out } = await runJson(box, sock, "ipdb", ["-T", "20", "-c", "p x * 6"]);
+    assertEquals([r.code, out.output, out.mode], [0, "42", "pdb"]);
+  },
 });
 
 Deno.test({

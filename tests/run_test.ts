@@ -323,12 +323,24 @@ Deno.test("run reports a gone pane with exit 3 and bad arguments with exit 4", a
     quits: entry(sock, "quits:0.0", "shell"),
   });
 
-  await t.step("the shell exits during the run: exit 3 with a message", async () => {
-    const r = await box.run("run", ["-s", "quits", "-c", "exit 5"]);
-    equal(r.code, 3);
-    equal(r.stderr, "Error: Pane quits:0.0 is gone (the pane no longer exists)\n");
-    equal(r.stdout, "");
-  });
+  await t.step(
+    "the shell exits during the run: exit 3 with a message (--json: an object)",
+    async () => {
+      const r = await box.run("run", ["-s", "quits", "-c", "echo bye; exit 5"]);
+      equal(r.code, 3);
+      equal(r.stderr, "Error: Pane quits:0.0 is gone (the pane no longer exists)\n");
+      equal(r.stdout, "");
+      await started(box, sock, "quits2", BASH, "$ ");
+      const j = await box.run("run", ["-S", sock, "-t", "quits2", "--json", "-c", "exit 5"]);
+      equal(j.code, 3);
+      const out = json<{ error: string; exit_code: number; run_id: string }>(j);
+      assertEquals([out.error, out.exit_code], [
+        "Pane quits2 is gone (the pane no longer exists)",
+        3,
+      ]);
+      assertMatch(out.run_id, /^[0-9a-f]{16}$/);
+    },
+  );
 
   await t.step("a dead pane: exit 3 before anything is typed", async () => {
     await box.tmux(sock, "set-option", "-g", "remain-on-exit", "on");
