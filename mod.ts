@@ -77,6 +77,7 @@ export {
   listSessions,
   openSession,
   paneHealth,
+  resumeRun,
   run,
   send,
   sendKeys,
@@ -91,6 +92,7 @@ export type {
   OperationOptions,
   OperationProgress,
   Pattern,
+  ResumeRunOptions,
   RunCommandOptions,
   SendKeysOptions,
   SendOptions,
@@ -139,7 +141,8 @@ export type { CreatedSession, KillOutcome, KillStatus, SessionKind } from "./lib
 export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { PaneInfo } from "./lib/panes.ts";
 export type { SafeSendOutcome } from "./lib/safe_send.ts";
-export type { RunOutcome, RunResult } from "./lib/run.ts";
+export { RUN_MODES } from "./lib/run.ts";
+export type { RunMode, RunOutcome, RunResult } from "./lib/run.ts";
 export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
 export type { CallOptions, RunTmuxOptions, Socket } from "./lib/tmux.ts";

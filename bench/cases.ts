@@ -260,5 +260,19 @@ export const CASES: BenchCase[] = [
     goalMs: 3000,
     memoryGoalMiB: 200,
   }),
+  tool("run", ["-s", "bench-py", "-c", "print(1)"], { id: "run -s bench-py -c 'print(1)'" }),
+  tool("run", ["-s", "bench-pdb", "-c", "n"], { id: "run -s bench-pdb -c n (a pdb step)" }),
+  // Waiting for input: the run ends on the prompt (exit 7); the figure less
+  // `run -- true`'s is the detection delay. The hook answers it and frees the pane.
+  tool("run", ["-s", "bench-ask", "-c", "read -p 'Name? ' n"], {
+    id: "run -s bench-ask -c 'read -p ...' (waiting for input)",
+    expectExit: 7,
+    after: async (c) => {
+      const sock = c.world.defaultSocket;
+      await c.world.tmuxQuiet(sock, "send-keys", "-t", "=bench-ask:", "x", "Enter");
+      await c.world.tmuxQuiet(sock, "pipe-pane", "-t", "=bench-ask:");
+      await c.world.tmuxQuiet(sock, "set-option", "-p", "-u", "-t", "=bench-ask:", "@ctmux-run");
+    },
+  }),
   tool("capture-pane", ["-s", "bench-shell"]),
 ];

@@ -255,6 +255,8 @@ export class BenchWorld implements AsyncDisposable {
 
   async #makeFixtures(): Promise<void> {
     const sock = this.defaultSocket;
+    const loop = join(this.box.root, "loop.py");
+    await Deno.writeTextFile(loop, "i = 0\nwhile True:\n    i += 1\n");
     await this.tmux(
       sock,
       ...newSessionArgs("bench-shell", ["bash", "--norc", "--noprofile"]),
@@ -264,6 +266,11 @@ export class BenchWorld implements AsyncDisposable {
       ...newSessionArgs("bench-wait", ["cat"]),
       ";",
       ...newSessionArgs("bench-run", ["bash", "--norc", "--noprofile"]),
+      ";",
+      ...newSessionArgs("bench-ask", ["bash", "--norc", "--noprofile"]),
+      ";",
+      // pdb stepping a loop that never ends: each `n` has a next line.
+      ...newSessionArgs("bench-pdb", ["python3", "-m", "pdb", loop]),
     );
     const pids = await panePids(this, sock);
     const now = isoTimestamp();
@@ -281,6 +288,8 @@ export class BenchWorld implements AsyncDisposable {
         "bench-shell": entry("bench-shell", "shell"),
         "bench-run": entry("bench-run", "shell"),
         "bench-wait": entry("bench-wait", "shell"),
+        "bench-ask": entry("bench-ask", "shell"),
+        "bench-pdb": entry("bench-pdb", "shell"),
       },
       version: "1.0",
     };
@@ -292,7 +301,12 @@ export class BenchWorld implements AsyncDisposable {
       async () => /^>>> ?$/m.test(await this.tmux(sock, "capture-pane", "-p", "-t", "=bench-py:")),
       { timeoutMs: 15000, message: "the Python prompt in bench-py" },
     );
-    for (const shell of ["bench-shell", "bench-run"]) {
+    await waitUntil(
+      async () =>
+        (await this.tmux(sock, "capture-pane", "-p", "-t", "=bench-pdb:")).includes("(Pdb)"),
+      { timeoutMs: 15000, message: "the pdb prompt in bench-pdb" },
+    );
+    for (const shell of ["bench-shell", "bench-run", "bench-ask"]) {
       await waitUntil(
         async () => (await this.tmux(sock, "capture-pane", "-p", "-t", `=${shell}:`)).trim() !== "",
         { timeoutMs: 15000, message: `the shell prompt in ${shell}` },

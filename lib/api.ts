@@ -23,7 +23,13 @@ import { compilePattern, type LineMatcher, type PatternOptions } from "./lines.t
 import { SEND_MODES, type SendMode } from "./pane.ts";
 import type { Action } from "./policy.ts";
 import { targetSession } from "./panes.ts";
-import { runCommand, type RunOutcome } from "./run.ts";
+import {
+  resumeRun as resumeCommand,
+  RUN_MODES,
+  runCommand,
+  type RunMode,
+  type RunOutcome,
+} from "./run.ts";
 import { safeSend, type SafeSendOutcome } from "./safe_send.ts";
 import type { ServerSession } from "./server.ts";
 import {
@@ -147,6 +153,10 @@ export interface CreateSessionOptions extends OperationOptions {
   register?: boolean;
   /** Kill the session when the returned handle is disposed (`await using`). */
   killOnDispose?: boolean;
+  /** The folder the session starts in (default: the caller's). */
+  cwd?: string;
+  /** `gdb` only: the program to debug and its arguments. */
+  args?: string[];
 }
 
 /**
@@ -313,9 +323,18 @@ export class Session implements AsyncDisposable {
   /** Runs a command and returns its output and exit status. See {@link run}. */
   run(
     command: string,
-    options: Omit<RunCommandOptions, "command" | keyof TargetOptions> & OperationOptions = {},
+    options: Omit<RunCommandOptions, "command" | "args" | keyof TargetOptions> & OperationOptions =
+      {},
   ): Promise<RunOutcome> {
     return run({ type: this.type, ...options, ...this.#where(), command });
+  }
+
+  /** Waits again for a run that did not end. See {@link resumeRun}. */
+  resume(
+    runId: string,
+    options: Omit<ResumeRunOptions, "runId" | keyof TargetOptions> & OperationOptions = {},
+  ): Promise<RunOutcome> {
+    return resumeRun({ ...options, ...this.#where(), runId });
   }
 
   /** Starts watching the pane's output. See {@link watchPane}. */
@@ -547,13 +566,32 @@ export async function capture(options: TargetOptions & CaptureOptions = {}): Pro
 
 /** Options of {@link run}. */
 export interface RunCommandOptions extends TargetOptions {
-  /** A shell command line, Python code, or a gdb command. */
-  command: string;
   /**
-   * The session type (`shell`, `python-repl`, `debugger`): a hint of what
-   * runs in the pane; read from the registry, else from the pane, when omitted.
+   * A shell command line, Python code, or input for pdb, gdb, lldb, node or
+   * a `prompt`-driven program (one input per line). Give this or `args`.
+   */
+  command?: string;
+  /**
+   * The command as arguments: in a shell each one is passed as it is
+   * (quoted one by one, as `exec` would); elsewhere joined with spaces.
+   */
+  args?: string[];
+  /**
+   * The session type (`shell`, `python-repl`, `debugger`): only a hint; what
+   * runs in the pane decides. Read from the registry when omitted.
    */
   type?: string;
+  /**
+   * Run in this mode (`shell`, `python`, `pdb`, `gdb`, `lldb`, `node`) when
+   * the pane's program is not known by name (ssh, a wrapper); the pane must
+   * still be at the mode's prompt.
+   */
+  mode?: RunMode;
+  /**
+   * Drive another prompt-based program (sqlite3, psql, a custom CLI): the
+   * pattern matches the line it waits at (a `grep -E` string, or a RegExp).
+   */
+  prompt?: Pattern;
   /** How long to wait for the command, in milliseconds (default 30000): then `timed_out`. */
   waitMs?: number;
   /**
@@ -565,13 +603,18 @@ export interface RunCommandOptions extends TargetOptions {
 }
 
 /**
- * Runs one command and returns what it printed and how it ended. In a shell:
- * exactly the command's output and its exit status. In a Python REPL or gdb:
- * what appeared before the prompt came back (exit code 1 after a traceback).
- * Every line comes back, however much the command prints (the pane's output
- * is tapped for the run); `maxLines` bounds what is returned.
- * After `waitMs` (default 30 s) the outcome is `timed_out` with the output
- * so far, and the command keeps running.
+ * Runs one command and returns what it printed and how it ended; the
+ * program running in the pane decides how. In a shell: exactly the
+ * command's output and its exit status. In Python: what the code printed,
+ * run as a file would be (exit code 1 when an exception reached the top
+ * level). In pdb, gdb, lldb, node or with `prompt`: what appeared before the
+ * prompt came back. Every line comes back, however much the command prints
+ * (the pane's output is tapped for the run); `maxLines` bounds what is
+ * returned. A pane in a full-screen program, busy, or running a program run
+ * does not drive is `refused` and nothing is typed. A program that waits for
+ * input ends the wait as `waiting_for_input` (with its `prompt`); after
+ * `waitMs` (default 30 s) the outcome is `timed_out` with the output so far
+ * and the command keeps running: {@link resumeRun} collects either later.
  *
  * @example
  * ```ts
@@ -583,10 +626,13 @@ export interface RunCommandOptions extends TargetOptions {
  * assert.deepEqual([result.output, result.exitCode], ["a\nb", 7]);
  * ```
  * @throws {PaneNotFoundError} the pane does not exist.
+ * @throws {UsageError} neither or both of `command` and `args`, an unknown `mode`, an
+ * invalid `prompt`.
  */
 export async function run(options: RunCommandOptions): Promise<RunOutcome> {
   atLeast("waitMs", options.waitMs);
   atLeast("maxLines", options.maxLines, 1);
+  oneOf("mode", options.mode, RUN_MODES);
   const waitMs = options.waitMs ?? 30_000;
   const context = contextOf(options);
   return await withDeadline("run", options, async (signal) => {
@@ -595,7 +641,58 @@ export async function run(options: RunCommandOptions): Promise<RunOutcome> {
     return await withProgress(options, waitMs, () =>
       runCommand(server, target, {
         command: options.command,
+        args: options.args,
         type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
+        mode: options.mode,
+        prompt: options.prompt,
+        waitMs,
+        maxLines: options.maxLines,
+        socketDir: context.paths.socketDir,
+        signal,
+      }));
+  });
+}
+
+/** Options of {@link resumeRun}. */
+export interface ResumeRunOptions extends TargetOptions {
+  /** The run's id (`runId` of the outcome that timed out or waited for input). */
+  runId: string;
+  /** How long to wait, in milliseconds (default 30000): then `timed_out` again. */
+  waitMs?: number;
+  /** As in {@link RunCommandOptions.maxLines}. */
+  maxLines?: number;
+}
+
+/**
+ * Waits again for a run that timed out or waited for input (in the same
+ * pane) and returns the output it had not returned yet and how it ended.
+ * Once it has ended its files are removed: a second resume is a
+ * `UsageError`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, resumeRun, run, send } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-resume", killOnDispose: true });
+ * const asked = await run({ session: "doc-resume", command: 'read -p "Name? " n; echo "hi $n"' });
+ * assert.deepEqual([asked.kind, asked.prompt], ["waiting_for_input", "Name? "]);
+ * await send({ session: "doc-resume", text: "Ada" });
+ * const done = await resumeRun({ session: "doc-resume", runId: asked.runId });
+ * assert.deepEqual([done.kind, done.output], ["completed", "Name? Ada\nhi Ada"]);
+ * ```
+ * @throws {UsageError} no such run in that pane.
+ */
+export async function resumeRun(options: ResumeRunOptions): Promise<RunOutcome> {
+  atLeast("waitMs", options.waitMs);
+  atLeast("maxLines", options.maxLines, 1);
+  const context = contextOf(options);
+  const waitMs = options.waitMs ?? 30_000;
+  return await withDeadline("resumeRun", options, async (signal) => {
+    const { server, target } = await locate(options, signal, "write", context);
+    return await withProgress(options, waitMs, () =>
+      resumeCommand(server, target, {
+        runId: options.runId,
         waitMs,
         maxLines: options.maxLines,
         socketDir: context.paths.socketDir,

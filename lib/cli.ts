@@ -137,6 +137,20 @@ export function splitAtDoubleDash(
   return { flags: [...args], rest: [] };
 }
 
+/**
+ * Whether `--NAME` is among the flags of `args` (before a `--`, not as a
+ * value flag's value), without parsing them strictly.
+ */
+export function hasFlag(args: readonly string[], specs: FlagSpecs, name: string): boolean {
+  const valueFlags = valueFlagNames(specs);
+  const { flags } = splitAtDoubleDash(args, specs);
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] === `--${name}`) return true;
+    if (valueFlags.has(flags[i])) i++;
+  }
+  return false;
+}
+
 /** A typed error class and the exit code a tool gives it. */
 export type ExitRule = readonly [new (...args: never[]) => Error, number];
 
@@ -168,6 +182,12 @@ export interface ToolDefinition<S extends FlagSpecs> {
    * {@link MissingArgumentError}) the usage is printed on stdout too.
    */
   bashUsage?: boolean;
+  /**
+   * A boolean flag (`json`) that, when given, makes errors also print
+   * `{"error", "exit_code"}` on stdout (found even when the arguments
+   * can't be parsed).
+   */
+  jsonErrorsFlag?: string;
   /** The tool's work; returns the exit code. */
   main: (flags: FlagValues<S>, rest: string[]) => Promise<number>;
 }
@@ -210,6 +230,9 @@ export async function runTool<S extends FlagSpecs>(tool: ToolDefinition<S>): Pro
     console.error(text);
     if (bashUsage) console.log(tool.usage);
     code = exitCodeFor(err, tool);
+    if (tool.jsonErrorsFlag !== undefined && hasFlag(args, tool.flags, tool.jsonErrorsFlag)) {
+      printJson({ error: text.replace(/^Error: /, ""), exit_code: code });
+    }
   }
   Deno.exit(code);
 }

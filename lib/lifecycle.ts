@@ -20,7 +20,7 @@ import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { removeSessionOutput } from "./output.ts";
 import { ensureSocketDir } from "./safety.ts";
 import type { Server } from "./server.ts";
-import type { CallOptions } from "./tmux.ts";
+import { type CallOptions, runHelper } from "./tmux.ts";
 
 /** A kind of session: `shell` (bash), `python` (python3 REPL) or `gdb`. */
 export type SessionKind = "shell" | "python" | "gdb";
@@ -31,7 +31,12 @@ export const SESSION_KINDS: Readonly<
 > = {
   shell: { type: "shell", command: ["bash"], env: [] },
   python: { type: "python-repl", command: ["python3", "-q"], env: ["PYTHON_BASIC_REPL=1"] },
-  gdb: { type: "debugger", command: ["gdb"], env: [] },
+  // Quiet, and never stopped by its pager or a confirmation: driven by programs.
+  gdb: {
+    type: "debugger",
+    command: ["gdb", "-q", "-iex", "set pagination off", "-iex", "set confirm off"],
+    env: [],
+  },
 };
 
 /** Window name when none is given. */
@@ -49,6 +54,10 @@ export interface CreateOptions {
   window?: string;
   /** Register the session (default true). */
   register?: boolean;
+  /** The folder the session starts in (default: the caller's). */
+  cwd?: string;
+  /** gdb only: the program to debug and its arguments (`gdb --args PROGRAM ARGS...`). */
+  args?: readonly string[];
 }
 
 /** create-session's JSON result, in its documented key order. */
@@ -123,6 +132,14 @@ export async function createSession(
   const { name } = options;
   checkSessionName(name);
   const kind = SESSION_KINDS[options.kind ?? "shell"];
+  const args = options.args ?? [];
+  if (args.length > 0 && options.kind !== "gdb") {
+    throw new UsageError("A program to debug (arguments after --) goes only with --gdb");
+  }
+  // tmux expands formats in -c: keep the folder literal.
+  const cwd = options.cwd === undefined
+    ? []
+    : ["-c", tmuxArgument(formatLiteral(await startFolder(options.cwd)))];
   const window = options.window ?? DEFAULT_WINDOW;
   const register = options.register ?? true;
   let socket: string;
@@ -151,7 +168,9 @@ export async function createSession(
       "-F",
       formatTemplate(CREATED_FIELDS),
       ...kind.env.flatMap((assignment) => ["-e", assignment]),
+      ...cwd,
       ...kind.command,
+      ...args.length > 0 ? ["--args", ...args.map(tmuxArgument)] : [],
     ], call);
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
@@ -188,6 +207,40 @@ export async function createSession(
     }
   }
   return { name, socket, target, type: kind.type, pid, window, registered: register };
+}
+
+/**
+ * `path` as an absolute folder to start a session in. tmux starts a session
+ * whose folder does not exist in another one without a word, so the folder
+ * is checked first: with `Deno.stat` where the caller may read it, else with
+ * `test -d` (create-session's permissions scope reading to its own folders).
+ *
+ * @throws {UsageError} it is not a folder.
+ */
+async function startFolder(path: string): Promise<string> {
+  const folder = resolve(path);
+  if (path === "" || !(await isFolder(folder))) {
+    throw new UsageError(`Not a folder: ${path} (--cwd)`);
+  }
+  return folder;
+}
+
+/** Whether `path` is a folder; `true` when neither way can tell (tmux then decides). */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (error) {
+    if (
+      !(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)
+    ) {
+      return false;
+    }
+  }
+  try {
+    return (await runHelper("test", ["-d", path])).success;
+  } catch {
+    return true;
+  }
 }
 
 async function isDirectory(path: string): Promise<boolean> {

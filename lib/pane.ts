@@ -250,14 +250,16 @@ export class Pane {
    * the same call as the anchor (no Enter, no blank line added). A call that
    * tmux refused is retried like {@link Pane.send}; one that timed out is
    * not (it may have been carried out, and text must never arrive twice).
-   * `before` holds tmux commands to run first, in the same call.
+   * `before` holds tmux commands to run first, in the same call;
+   * `bracketed` pastes with `paste-buffer -p` (bracketed paste, where the
+   * program asked for it: a line editor then inserts the text as it is).
    *
    * @throws {SendFailedError} the call failed.
    */
   async sendAnchored(
     text: string,
     mode: SendMode | "line",
-    options: PaneSendOptions & { before?: string[] } = {},
+    options: PaneSendOptions & { before?: string[]; bracketed?: boolean } = {},
   ): Promise<Anchor> {
     // `before`: commands that must run first in the same call (opening a tap).
     const first = options.before?.length ? [...options.before, ";"] : [];
@@ -272,7 +274,7 @@ export class Pane {
     let stdout = "";
     const once = { ...options, retryTimeouts: false };
     if (mode === "paste") {
-      await this.#paste(text, anchorArgs, once, (out) => stdout = out);
+      await this.#paste(text, anchorArgs, once, (out) => stdout = out, options.bracketed);
     } else {
       const literal = mode === "keys" ? [] : ["-l"];
       const typed = text === ""
@@ -298,6 +300,7 @@ export class Pane {
     before: string[],
     options: RetryOptions,
     onOutput?: (stdout: string) => void,
+    bracketed = false,
   ): Promise<void> {
     const buffer = `ctmux-${crypto.randomUUID()}`;
     let pasted = false;
@@ -311,7 +314,7 @@ export class Pane {
             stdin: new TextEncoder().encode(text),
           }),
       );
-      const paste = ["paste-buffer", "-d", "-b", buffer, "-t", this.id];
+      const paste = ["paste-buffer", "-d", ...bracketed ? ["-p"] : [], "-b", buffer, "-t", this.id];
       await this.#retry("paste-buffer", options, async (call) => {
         const out = await this.server.run(before.length ? [...before, ";", ...paste] : paste, call);
         onOutput?.(out);

@@ -44,6 +44,12 @@ export interface ToolAccess {
   socketDir: "write" | "read" | false;
   /** Environment variables it reads besides the toolkit's. */
   env?: readonly string[];
+  /**
+   * Programs it runs besides tmux: `run` asks `ps` whether a command waits
+   * for input; create-session asks `test -d` whether a `--cwd` folder it may
+   * not read exists.
+   */
+  programs?: readonly string[];
 }
 
 // No tool reads /proc: Deno 2.9 grants no part of it without --allow-all
@@ -53,7 +59,7 @@ export interface ToolAccess {
 
 /** Every tool's access, in one table. */
 export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
-  "create-session": { registry: true, socketDir: "write" },
+  "create-session": { registry: true, socketDir: "write", programs: ["test"] },
   "list-sessions": { registry: true, socketDir: false },
   "pane-health": { registry: true, socketDir: false },
   "kill-session": { registry: true, socketDir: "write" },
@@ -62,7 +68,7 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "safe-send": { registry: true, socketDir: "write" },
   "wait-for-text": { registry: true, socketDir: false },
   "capture-pane": { registry: true, socketDir: false },
-  "run": { registry: true, socketDir: "write" },
+  "run": { registry: true, socketDir: "write", programs: ["ps"] },
 };
 
 /**
@@ -70,7 +76,12 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
  * `TMUX` and `TMUX_PANE` to know the pane it runs in (which it never sends to).
  */
 export const SERVER_ACCESS: Record<typeof SERVER_NAMES[number], ToolAccess> = {
-  "mcp-server": { registry: true, socketDir: "write", env: ["TMUX", "TMUX_PANE"] },
+  "mcp-server": {
+    registry: true,
+    socketDir: "write",
+    env: ["TMUX", "TMUX_PANE"],
+    programs: ["ps", "test"],
+  },
 };
 
 /** What `program` (a tool or a server) touches. */
@@ -95,10 +106,16 @@ export interface PermissionSet {
   sys?: string[];
 }
 
-/** The permissions that do not depend on paths: tmux, the toolkit's variables, and the uid. */
+/**
+ * The permissions that do not depend on paths: tmux (and the tool's other
+ * programs), the toolkit's variables, and the uid.
+ */
 export function basePermissionSet(tool: ProgramName): PermissionSet {
   const access = programAccess(tool);
-  const set: PermissionSet = { run: ["tmux"], env: [...ENV_VARS, ...(access.env ?? [])] };
+  const set: PermissionSet = {
+    run: ["tmux", ...access.programs ?? []],
+    env: [...ENV_VARS, ...(access.env ?? [])],
+  };
   // The uid: lib/safety.ts refuses a registry or socket folder owned by another user.
   if (access.registry || access.socketDir) set.sys = ["uid"];
   return set;

@@ -1,53 +1,116 @@
 /**
  * Running one command in a pane and getting back what it printed and how it
- * ended, as if it had run in a subprocess.
+ * ended, as if it had run in a subprocess, whatever program the pane runs.
  *
- * In a shell the command is typed with a marker command on the same input:
- * `CMD; printf '\n__ctmux_ID_%s__\n' "$?"`. The echo of that line shows
- * `%s`; only the run prints the marker with the exit status in its place,
- * so the echo can never end the wait. In a Python REPL or gdb, the run ends
- * when the bare prompt (`>>> `, `(gdb) `) comes back as the last row, after
- * the echo of every line that was typed. Output is read from the rendered
- * pane (wrapped lines joined), from the rows below the cursor row of the
- * moment of the send, so earlier output never leaks in; the wait wakes on
- * control-mode notifications.
+ * The pane decides (`run/detect.ts`): before anything is typed, one tmux
+ * call reads the foreground program, the alternate screen and the prompt on
+ * the cursor's row. A shell gets the command as one `eval` line between
+ * invisible marks (`run/shell.ts`); Python's REPL gets one `exec` line whose
+ * driver runs the code like a file (`run/python.ts`); pdb, gdb, lldb, node
+ * and any program given a prompt pattern get each line typed after the
+ * previous prompt (`run/prompt.ts`). A full-screen program, a program at no
+ * prompt, or one run does not know is refused and nothing is typed.
  *
- * Limits: the output is the screen's rendering (tabs become spaces, colours
- * are dropped); text is typed, so a tab in the command reaches readline as a
- * completion key; two runs in the same pane at once would mix their input.
+ * The output is read from the pane's tapped byte stream (`tap.ts`), so no
+ * line is lost whatever the history keeps; where the pane can't be tapped,
+ * from the grid. A run that has not ended when its output goes quiet on a
+ * partial line is checked with `ps` (`run/waiting.ts`): a foreground that
+ * waits for input ends the wait as `waiting_for_input` with that line as
+ * the prompt. A run that did not end (waiting, or timed out) keeps its tap
+ * open (`run/pending.ts`), so {@link resumeRun} collects the rest later.
+ *
+ * Limits: two runs in one pane at once are refused (the second sees the
+ * first's pending state only once the first returned); in a pane that can't
+ * be tapped, waiting for input is not detected and a run can't be resumed.
  *
  * @module
  */
 import { AnchoredView, outputAfterSend } from "./anchor.ts";
 import type { CaptureOptions } from "./capture.ts";
-import { PaneNotFoundError, ServerNotRunningError, UsageError } from "./errors.ts";
-import { boundOutput } from "./output.ts";
-import { type Anchor, type Pane, type PaneSnapshot, withBlankLine } from "./pane.ts";
+import {
+  PaneNotFoundError,
+  ServerNotRunningError,
+  TmuxCommandError,
+  UsageError,
+} from "./errors.ts";
+import { healthFromPanes, type PaneHealth } from "./health.ts";
+import { findPane, PANE_FORMAT, parsePanes } from "./panes.ts";
+import { compilePattern } from "./lines.ts";
+import { boundOutput, type OutputOwner } from "./output.ts";
+import { join } from "./path.ts";
+import { type Anchor, Pane, type PaneSnapshot } from "./pane.ts";
 import { type OscEvent, TerminalLines } from "./render.ts";
 import type { Server } from "./server.ts";
 import { PaneTap } from "./tap.ts";
-import { type Probe, waitUntil } from "./until.ts";
-import { atLeast } from "./validate.ts";
+import { type Probe, type Verdict, waitUntil } from "./until.ts";
+import { atLeast, oneOf } from "./validate.ts";
+import { decide, type PaneView, parseView, viewArgs, viewPane, viewStart } from "./run/detect.ts";
+import { MODE_PROMPTS, programName, RUN_MODES, type RunMode } from "./run/modes.ts";
+import {
+  ensureRunsDir,
+  loadPending,
+  markPane,
+  type PendingRun,
+  releasePane,
+  removePending,
+  RUN_ID,
+  runsDir,
+  savePending,
+} from "./run/pending.ts";
+import {
+  type Plan,
+  type PlanSpec,
+  type Progress,
+  type PromptSpec,
+  type Reading,
+  runId as newRunId,
+  type Seen,
+  type Step,
+} from "./run/plan.ts";
+import { promptPlan } from "./run/prompt.ts";
+import { pythonPlan } from "./run/python.ts";
+import { commandOfArgs, gridShellPlan, streamShellPlan } from "./run/shell.ts";
+import { type Foreground, ForegroundWatch } from "./run/waiting.ts";
 
-/** How a command is run: in a POSIX shell, fish, a Python REPL or gdb. */
-export type RunMode = "shell" | "fish" | "python" | "debugger";
+export { RUN_MODES, type RunMode } from "./run/modes.ts";
+export { commandOfArgs } from "./run/shell.ts";
 
 /** Options of {@link runCommand}. */
 export interface RunOptions {
-  /** The command: a shell command line (several lines allowed), Python code or a gdb command. */
-  command: string;
   /**
-   * The session's registry type (`shell`, `python-repl`, `debugger`). Other
-   * or no value: the mode is read from the program running in the pane.
+   * The command: a shell command line (several lines allowed), Python code,
+   * or lines for a debugger or another prompt-driven program.
    */
+  command?: string;
+  /**
+   * The command as arguments, instead of `command`: in a shell each one is
+   * passed as it is (quoted one by one, as `exec` would pass them);
+   * elsewhere they are joined with spaces.
+   */
+  args?: readonly string[];
+  /** The session's registry type (`shell`, `python-repl`, `debugger`): a hint only. */
   type?: string;
+  /**
+   * The mode, instead of the one the pane shows: for a program run does not
+   * know by name (a shell over ssh, a wrapped REPL). The pane must still be
+   * at the mode's prompt (shells: any prompt).
+   */
+  mode?: RunMode;
+  /**
+   * A prompt pattern (a `grep -E` pattern, or a RegExp) for a prompt-driven
+   * program run does not know (sqlite3, psql, a custom CLI): matched on the
+   * line the program waits at; each line of `command` is typed after it and
+   * the output is what appears before it comes back.
+   */
+  prompt?: string | RegExp;
   /** How long to wait for the command, in milliseconds (default 30000); it keeps running after. */
   waitMs?: number;
   /** Stops waiting (the run rejects with the signal's reason); the command keeps running. */
   signal?: AbortSignal;
   /**
    * The toolkit's socket folder: the run taps the pane's output into its
-   * private space, so no line is lost whatever the pane's history keeps.
+   * private space, so no line is lost whatever the pane's history keeps, and
+   * a run that does not end can be resumed.
    */
   socketDir?: string;
   /**
@@ -57,21 +120,42 @@ export interface RunOptions {
   maxLines?: number;
 }
 
+/** Options of {@link resumeRun}. */
+export interface ResumeOptions {
+  /** The id of the run to wait for again (`runId` of its first result). */
+  runId: string;
+  /** The toolkit's socket folder (where the run's tap and state are). */
+  socketDir: string;
+  /** How long to wait, in milliseconds (default 30000). */
+  waitMs?: number;
+  /** Stops waiting (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** As in {@link RunOptions.maxLines}. */
+  maxLines?: number;
+}
+
 /** What a run returns: its output, exit status, whether it timed out, and how long it took. */
 export interface RunResult {
   /** What the command printed, as the pane shows it, without a final newline. */
   output: string;
   /**
-   * The command's exit status (shell), 1 after a Python traceback, else 0;
-   * `null` when the run did not complete.
+   * The command's exit status (shell), 1 when an exception reached Python's
+   * top level (or a mode's error line), else 0; `null` when the run did not
+   * complete.
    */
   exitCode: number | null;
   /** Whether the wait gave up before the command finished. */
   timedOut: boolean;
   /** Milliseconds from the send to the end of the wait. */
   durationMs: number;
-  /** This run's id (also the name of its output file). */
+  /** This run's id: `resumeRun` takes it. */
   runId: string;
+  /** The mode the run used (`undefined` when it was refused before one was chosen). */
+  mode?: RunMode;
+  /** The run is waiting for input (see `prompt`). */
+  waitingForInput: boolean;
+  /** The line the program waits at, when it waits for input. */
+  prompt: string | null;
   /**
    * Output lines may be gone: the pane could not be tapped and its history,
    * being full, dropped lines after the send. `output` is then not all of it.
@@ -85,342 +169,106 @@ export interface RunResult {
   outputFile?: string;
 }
 
-/** How a run ended. Every outcome carries a {@link RunResult}. */
+/**
+ * How a run ended. Every outcome carries a {@link RunResult}: `completed`,
+ * `timed_out` (the command keeps running; resume it later),
+ * `waiting_for_input` (the program waits at `prompt`: answer it, then resume),
+ * `pane_gone`, or `refused` (nothing was typed: `reason` says why).
+ */
 export type RunOutcome =
   | (RunResult & { kind: "completed"; exitCode: number; timedOut: false })
   | (RunResult & { kind: "timed_out"; exitCode: null; timedOut: true })
-  | (RunResult & { kind: "pane_gone"; exitCode: null; timedOut: false; reason: string });
+  | (RunResult & {
+    kind: "waiting_for_input";
+    exitCode: null;
+    timedOut: false;
+    waitingForInput: true;
+    prompt: string;
+  })
+  | (RunResult & { kind: "pane_gone"; exitCode: null; timedOut: false; reason: string })
+  | (RunResult & {
+    kind: "refused";
+    exitCode: null;
+    timedOut: false;
+    reason: string;
+    /** The program the pane runs. */
+    program: string;
+  });
 
-const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "ash", "yash"]);
+/** Output quiet this long, on a partial line, before `ps` is asked whether input is awaited. */
+const QUIET_MS = 200;
+/** While a run stays quiet and busy, `ps` is asked again this often. */
+const RECHECK_MS = 1000;
+/** How long a run may go on after its first wait to learn an interrupted line's status. */
+const QUERY_WAIT_MS = 3000;
 
-/**
- * The run mode of a registry type, else of the program a pane runs
- * (`bash` → `shell`, `python3.12` → `python`, `gdb` → `debugger`); `undefined`
- * when neither tells.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { runMode } from "./run.ts";
- * assert.equal(runMode("python-repl"), "python");
- * assert.equal(runMode(undefined, "bash"), "shell");
- * assert.equal(runMode(undefined, "vim"), undefined);
- * ```
- */
-export function runMode(type?: string, program?: string): RunMode | undefined {
-  switch (type) {
+/** Looks at the tap right after the send, before any tmux call, at most this many times... */
+const QUICK_LOOKS = 8;
+/** ...this many milliseconds apart: a fast command has ended before a tmux call could ask. */
+const QUICK_LOOK_MS = 1;
+
+/** What the wait of a run ended with. */
+type End = "completed" | "step" | "waiting" | "prompt_back";
+
+/** A prompt pattern as stored, and its test. */
+function promptOf(prompt: string | RegExp): PromptSpec {
+  if (prompt instanceof RegExp) return { source: prompt.source, flags: prompt.flags };
+  compilePattern(prompt); // throws InvalidPatternError now, not at resume time
+  return { ere: prompt };
+}
+
+function promptTest(spec: PromptSpec): (line: string) => boolean {
+  if ("ere" in spec) return compilePattern(spec.ere);
+  const regex = new RegExp(spec.source, spec.flags.replace(/[gy]/g, ""));
+  return (line) => regex.test(line);
+}
+
+/** The plan a spec describes (the same on a resume). */
+function planOf(spec: PlanSpec, redraws = false): Plan {
+  switch (spec.mode) {
     case "shell":
-      return "shell";
-    case "python-repl":
-      return "python";
-    case "debugger":
-      return "debugger";
-  }
-  const name = (program ?? "").trim().replace(/^-/, "").replace(/^.*\//, "");
-  if (SHELLS.has(name)) return "shell";
-  if (name === "fish") return "fish";
-  if (/^python[\d.]*$/.test(name)) return "python";
-  if (/^gdb/.test(name)) return "debugger";
-  return undefined;
-}
-
-/** What a run has seen since the send. */
-interface Seen {
-  /** The rows after the send, the first (the echo of the first typed line) left out. */
-  rows: readonly string[];
-  /** The rendered byte stream, when the pane was tapped. */
-  stream?: TerminalLines;
-  /** The stream's OSC sequences, in order. */
-  markers: readonly OscEvent[];
-}
-
-/** What to type, and how to read the output and the end from what was seen. */
-interface Plan {
-  /** The text typed into the pane. */
-  text: string;
-  /** Paste `text` as a block (it then needs no Enter) instead of typing it and pressing Enter. */
-  paste: boolean;
-  /** Output so far; `exitCode` is set once the run has ended. */
-  read: (seen: Seen) => { output: Lines; exitCode?: number };
-  /** Whether `read` needs `rows` (a stream plan reads the stream itself). */
-  rows: boolean;
-  /** Whether the run has ended (cheaper than `read` for a stream plan). */
-  ended?: (seen: Seen) => boolean;
-}
-
-/** A random id for a run's marker. */
-function markerId(): string {
-  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-}
-
-/**
- * The line typed in a shell for `command` and its marker `id`: the command,
- * then a `printf` that prints the marker with the exit status. A command of
- * several lines, or with a `#` (a comment would swallow the marker) or a
- * trailing `\`, is wrapped in a group (`{ ...\n}`; fish: `begin ... end`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { shellLine } from "./run.ts";
- * assert.equal(shellLine("make test", "ab12"), `make test; printf '\\n__ctmux_ab12_%s__\\n' "$?"`);
- * ```
- */
-export function shellLine(command: string, id: string, fish = false): string {
-  const marker = fish
-    ? `printf '\\n__ctmux_${id}_%s__\\n' $status`
-    : `printf '\\n__ctmux_${id}_%s__\\n' "$?"`;
-  const trimmed = command.trimEnd();
-  if (/[\n#]/.test(trimmed) || trimmed.endsWith("\\")) {
-    return fish ? `begin\n${trimmed}\nend; ${marker}` : `{ ${trimmed}\n}; ${marker}`;
-  }
-  // `CMD &; printf` and `CMD;; printf` are syntax errors.
-  const joiner = /(^|[^&])&$/.test(trimmed) || trimmed.endsWith(";") ? " " : "; ";
-  return `${trimmed}${joiner}${marker}`;
-}
-
-/** Output text and its number of lines (a million lines are one string, not a million). */
-interface Lines {
-  /** The lines joined by `\n`, no final line break. */
-  text: string;
-  /** How many lines. */
-  count: number;
-}
-
-const NO_LINES: Lines = { text: "", count: 0 };
-
-function linesOf(lines: string[]): Lines {
-  return { text: lines.join("\n"), count: lines.length };
-}
-
-/** `output` without its last line when `test` says so. */
-function dropLastIf(output: Lines, test: (line: string) => boolean): Lines {
-  const cut = output.text.lastIndexOf("\n");
-  const last = output.text.slice(cut + 1);
-  if (output.count === 0 || !test(last)) return output;
-  return { text: cut === -1 ? "" : output.text.slice(0, cut), count: output.count - 1 };
-}
-
-/** The OSC sequence (invisible on screen) that marks a run's start or end in the byte stream. */
-const OSC_MARK = "7777;ctmux";
-
-/**
- * The line typed in a tapped shell for `command` and its marker `id`: an
- * invisible start mark, the command (grouped as in {@link shellLine}), and
- * an invisible end mark carrying the exit status. The marks are OSC
- * sequences: tmux shows nothing for them, the byte stream has them.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { streamShellLine } from "./run.ts";
- * assert.equal(
- *   streamShellLine("make", "ab12"),
- *   `printf '\\033]7777;ctmux;ab12;start\\007'; make; printf '\\033]7777;ctmux;ab12;%s\\007' "$?"`,
- * );
- * ```
- */
-export function streamShellLine(command: string, id: string, fish = false): string {
-  const mark = (what: string) => `printf '\\033]${OSC_MARK};${id};${what}\\007'`;
-  const status = fish ? " $status" : ' "$?"';
-  const trimmed = command.trimEnd();
-  const start = mark("start");
-  const end = `${mark("%s")}${status}`;
-  if (/[\n#]/.test(trimmed) || trimmed.endsWith("\\")) {
-    return fish ? `${start}; begin\n${trimmed}\nend; ${end}` : `${start}; { ${trimmed}\n}; ${end}`;
-  }
-  const joiner = /(^|[^&])&$/.test(trimmed) || trimmed.endsWith(";") ? " " : "; ";
-  return `${start}; ${trimmed}${joiner}${end}`;
-}
-
-/** A shell run read from the pane's byte stream: the output is what lies between the marks. */
-function streamShellPlan(command: string, fish: boolean): Plan {
-  const id = markerId();
-  const text = streamShellLine(command, id, fish);
-  const startMark = `${OSC_MARK};${id};start`;
-  const endMark = new RegExp(`^${OSC_MARK};${id};(\\d+)$`);
-  const trace = new RegExp(`^\\++ printf '\\\\033\\]${OSC_MARK};${id};%s\\\\007'`);
-  const read = ({ stream, markers }: Seen) => {
-    const start = markers.find((m) => m.text === startMark);
-    if (!stream || !start) return { output: NO_LINES };
-    const end = markers.find((m) => endMark.test(m.text));
-    const upTo = end ?? { line: stream.lineCount, partial: stream.partial };
-    let first: string;
-    let middle = "";
-    let count = 0;
-    if (start.line === upTo.line) {
-      first = upTo.partial.slice(start.partial.length);
-    } else {
-      first = stream.text(start.line, start.line + 1).slice(start.partial.length);
-      middle = stream.text(start.line + 1, upTo.line);
-      count = upTo.line - start.line; // the first line and the middle ones
-    }
-    // The text: the first line, the middle lines, the last (unterminated) line when not empty.
-    const parts = [first];
-    if (upTo.line > start.line + 1) parts.push(middle);
-    let last = start.line === upTo.line ? "" : upTo.partial;
-    if (start.line === upTo.line) count = first === "" ? 0 : 1;
-    else if (last !== "") count++;
-    if (last !== "") parts.push(last);
-    let output: Lines = { text: parts.join("\n"), count };
-    if (!end) return { output };
-    // With xtrace on, the shell traces the end mark's printf before running it.
-    output = dropLastIf(output, (line) => trace.test(line));
-    last = "";
-    return { output, exitCode: Number(endMark.exec(end.text)![1]) };
-  };
-  const ended = ({ markers }: Seen) => markers.some((m) => endMark.test(m.text));
-  return { text, paste: text.includes("\n"), read, rows: false, ended };
-}
-
-/** A shell run read from the pane's grid (no tap): a visible marker line ends it. */
-function gridShellPlan(command: string, fish: boolean): Plan {
-  const id = markerId();
-  const marker = new RegExp(`__ctmux_${id}_(\\d+)__`);
-  const echo = `__ctmux_${id}_%s__`;
-  const read = ({ rows }: Seen) => {
-    const end = rows.findIndex((row) => marker.test(row));
-    const stop = end === -1 ? rows.length : end;
-    // Rows up to the last echo of the typed text are input (continuation
-    // lines, or a re-echo when the shell was still busy when it was typed).
-    const start = rows.slice(0, stop).findLastIndex((row) => row.includes(echo)) + 1;
-    const output = rows.slice(start, stop);
-    if (end === -1) {
-      while (output.length > 0 && output.at(-1) === "") output.pop();
-      return { output: linesOf(output) };
-    }
-    const found = marker.exec(rows[end])!;
-    const before = rows[end].slice(0, found.index);
-    if (before !== "") output.push(before);
-    // The marker's leading newline ends the command's last line (empty if it was complete).
-    else if (output.at(-1) === "") output.pop();
-    return { output: linesOf(output), exitCode: Number(found[1]) };
-  };
-  const text = shellLine(command, id, fish);
-  return { text, paste: text.includes("\n"), read, rows: true };
-}
-
-/** Python code that is a block (several lines or a compound statement): it needs a blank line. */
-function isPythonBlock(code: string): boolean {
-  const first = code.trimEnd().split("\n");
-  if (first.length > 1) return true;
-  return /^\s*(@|(if|for|while|def|class|with|try|async|match)\b.*:)/.test(first[0]) ||
-    first[0].trimEnd().endsWith(":");
-}
-
-/** A Python traceback or syntax error report. */
-function isPythonError(output: readonly string[]): boolean {
-  if (output.some((line) => line === "Traceback (most recent call last):")) return true;
-  return output.some((line) => /^ {2}File "<stdin>", line \d+/.test(line)) &&
-    /^[A-Za-z_][\w.]*(Error|Exception)\b/.test(output.at(-1) ?? "");
-}
-
-/**
- * A REPL's plan: the run ends when the last row is the bare prompt and every
- * further typed line has been echoed after a prompt (so a prompt between
- * two typed statements does not end it).
- */
-function replPlan(command: string, mode: "python" | "debugger"): Plan {
-  const prompt = mode === "python" ? ">>> " : "(gdb) ";
-  const prompts = mode === "python" ? [">>> ", "... "] : [prompt];
-  const lines = command.replace(/\n+$/, "").split("\n");
-  const first = lines[0].trimEnd();
-  const further = lines.slice(1).map((line) => line.trimEnd()).filter((line) => line !== "");
-  const isEcho = (row: string, typed: string) =>
-    prompts.some((p) => row.startsWith(p) && row.slice(p.length).trimEnd() === typed);
-  const isBarePrompt = (row: string) => prompts.includes(row);
-  const block = mode === "python" && isPythonBlock(command);
-
-  /** Rows after the typed input (the first row, the anchor row, is already dropped). */
-  const afterInput = (rows: readonly string[]): { rest: string[]; echoed: number } => {
-    // A re-echo of a one-line command: the REPL was still busy when it was typed.
-    const start = further.length === 0 ? rows.findLastIndex((row) => isEcho(row, first)) + 1 : 0;
-    const rest: string[] = [];
-    let echoed = 0;
-    for (const row of rows.slice(start)) {
-      if (echoed < further.length && isEcho(row, further[echoed])) echoed++;
-      else rest.push(row);
-    }
-    return { rest, echoed };
-  };
-  const done = (rows: readonly string[]) =>
-    rows.at(-1) === prompt && afterInput(rows.slice(0, -1)).echoed === further.length;
-  const read = ({ rows }: Seen) => {
-    const complete = done(rows);
-    const { rest } = afterInput(complete ? rows.slice(0, -1) : rows);
-    // Bare prompts are the echo of blank lines (the one that ends a block).
-    const output = rest.filter((row) => !isBarePrompt(row));
-    while (output.length > 0 && output.at(-1) === "") output.pop();
-    if (!complete) return { output: linesOf(output) };
-    return {
-      output: linesOf(output),
-      exitCode: mode === "python" && isPythonError(output) ? 1 : 0,
-    };
-  };
-  return {
-    text: block ? withBlankLine(command) : lines.length > 1 ? `${lines.join("\n")}\n` : lines[0],
-    paste: block || lines.length > 1,
-    read,
-    rows: true,
-  };
-}
-
-/** The plan for `command` in `mode`, read from the byte stream when `tapped`, else the grid. */
-function planFor(mode: RunMode, command: string, tapped: boolean): Plan {
-  switch (mode) {
-    case "shell":
-    case "fish":
-      return tapped
-        ? streamShellPlan(command, mode === "fish")
-        : gridShellPlan(command, mode === "fish");
+      return spec.tapped
+        ? streamShellPlan(spec.command, spec.id, spec.dialect ?? "bash", spec.promptLine)
+        : gridShellPlan(spec.command, spec.id, spec.dialect ?? "bash");
     case "python":
-    case "debugger":
-      return replPlan(command, mode);
+      return pythonPlan(spec.command, spec.id, spec.tapped, {
+        promptWidth: spec.promptWidth,
+        pyrepl: redraws,
+      });
+    case "prompt":
+      return promptPlan(
+        spec.command,
+        "prompt",
+        promptTest(spec.prompt ?? { ere: "" }),
+        spec.tapped,
+      );
+    default: {
+      const prompt = MODE_PROMPTS[spec.mode];
+      return promptPlan(spec.command, spec.mode, (line) => prompt.test(line), spec.tapped);
+    }
   }
 }
 
-/** The name of a process from `/proc` (`undefined` where it can't be read). */
-function processName(pid: number | null): string | undefined {
-  if (pid === null) return undefined;
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-  } catch {
-    return undefined;
-  }
+/** A step ended: the run, or only a step of it with more to send. */
+function stepOrEnd(plan: Plan, progress: Progress): End {
+  return progress.sent < plan.steps.length ? "step" : "completed";
 }
 
-/**
- * The mode for a pane: from the registry type, else from the program in the
- * foreground (`#{pane_current_command}`), else from the pane's own process
- * (a shell still running an earlier command).
- *
- * @throws {UsageError} neither is a shell, Python or gdb.
- */
-async function paneMode(
-  pane: Pane,
-  target: string,
-  type: string | undefined,
-  signal: AbortSignal | undefined,
-): Promise<RunMode> {
-  const fromType = runMode(type);
-  if (fromType) return fromType;
-  const current = await pane.currentCommand({ signal });
-  const mode = runMode(undefined, current) ?? runMode(undefined, processName(pane.info.panePid));
-  if (mode) return mode;
-  throw new UsageError(
-    `Cannot run a command in pane ${target}: it runs '${current}', not a shell, Python or gdb`,
-  );
+/** Lines of a reading that are complete (the partial line in progress left out). */
+function completeLines(reading: Reading): number {
+  const partialShown = reading.partial !== "" && reading.output.at(-1) === reading.partial;
+  return Math.max(0, reading.output.length - (partialShown ? 1 : 0));
 }
 
 /** Looks for the end of a run in the pane's grid: the rows below the anchor. */
-class GridProbe implements Probe<true> {
+class GridProbe implements Probe<End> {
   readonly seen: Seen = { rows: [], markers: [] };
   readonly #view: AnchoredView;
   readonly #typed: string;
 
-  constructor(anchor: Anchor, private readonly plan: Plan) {
+  constructor(anchor: Anchor, private readonly plan: Plan, private readonly progress: Progress) {
     // Only the first line: rows that look like further typed lines are the plan's to judge.
-    this.#typed = plan.text.split("\n")[0];
+    this.#typed = plan.steps[0].text.split("\n")[0];
     this.#view = new AnchoredView({ anchor, sent: this.#typed });
   }
 
@@ -429,59 +277,425 @@ class GridProbe implements Probe<true> {
     return this.#view.lost;
   }
 
+  /** Where the next step's echo will be: unused by a grid plan. */
+  get line(): number {
+    return 0;
+  }
+
   capture(): CaptureOptions {
     return this.#view.capture();
   }
 
-  test(snapshot: PaneSnapshot, lastTry: boolean) {
+  test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<End> {
     const rows = this.#view.fromAnchor(snapshot, lastTry);
-    if (rows === null) return "recapture" as const;
+    if (rows === null) return "recapture";
     this.seen.rows = outputAfterSend(rows, this.#typed);
-    return this.plan.read(this.seen).exitCode === undefined ? undefined : { done: true as const };
+    if (this.plan.read(this.seen, this.progress).exitCode === undefined) return undefined;
+    return { done: stepOrEnd(this.plan, this.progress) };
   }
 }
 
-/** Looks for the end of a run in the pane's byte stream, read from its tap. */
-class StreamProbe implements Probe<true> {
+/**
+ * Looks for the end of a run in the pane's byte stream, read from its tap;
+ * when the stream goes quiet on a partial line, asks `ps` whether the
+ * foreground waits for input (or, in a shell, whether its prompt is back).
+ */
+class StreamProbe implements Probe<End> {
   readonly seen: Seen & { stream: TerminalLines; markers: OscEvent[] };
-  readonly #typed: string;
   #quiet = 0;
+  #changedAt = performance.now();
+  #bytes = 0;
+  #reading: Reading = { output: [], partial: "" };
+  #fg: Foreground | null = null;
+  #checking = false;
+  #checkedAt = -Infinity;
 
-  constructor(private readonly tap: PaneTap, private readonly plan: Plan) {
+  constructor(
+    private readonly tap: PaneTap,
+    private readonly plan: Plan,
+    private readonly progress: Progress,
+    private readonly watch: ForegroundWatch | null,
+  ) {
     const markers: OscEvent[] = [];
     this.seen = { rows: [], stream: new TerminalLines((m) => markers.push(m)), markers };
-    this.#typed = plan.text.split("\n")[0];
+  }
+
+  /** The stream line the next step's echo will be on (the line in progress). */
+  get line(): number {
+    return this.seen.stream.lineCount;
   }
 
   capture(): null {
     return null; // the state is enough: the text comes from the tap
   }
 
-  test() {
+  test(): Verdict<End> {
+    const now = performance.now();
     const bytes = this.tap.read();
     if (bytes.length > 0) {
       this.seen.stream.write(bytes);
-      if (this.plan.rows) this.seen.rows = outputAfterSend(this.seen.stream.all(), this.#typed);
+      this.#bytes += bytes.length;
       this.#quiet = 0;
+      this.#changedAt = now;
+      this.#fg = null;
     } else this.#quiet++;
-    const ended = this.plan.ended?.(this.seen) ?? this.plan.read(this.seen).exitCode !== undefined;
-    if (ended) return { done: true as const };
+    // While output streams in, a plan that can tell its end cheaply is not read in full at
+    // every look (a million lines would be copied each time): only once quiet, or at the end.
+    if (bytes.length > 0 && this.plan.ended && !this.plan.ended(this.seen)) return "soon";
+    const reading = this.plan.read(this.seen, this.progress);
+    this.#reading = reading;
+    if (reading.exitCode !== undefined) {
+      return { done: stepOrEnd(this.plan, this.progress) };
+    }
+    if (this.#watching(reading) && now - this.#changedAt >= QUIET_MS) {
+      if (this.#fg === "reading") {
+        return { done: this.plan.promptBack?.(reading) ? "prompt_back" : "waiting" };
+      }
+      if (this.#fg === "unknown" && this.plan.promptBack?.(reading)) {
+        return { done: "prompt_back" }; // no ps to ask: the prompt alone tells
+      }
+      if (!this.#checking && now - this.#checkedAt >= (this.#fg === null ? 0 : RECHECK_MS)) {
+        this.#check(now);
+      }
+    }
     // The file can trail tmux's notice of the output: look twice more before sleeping on events.
-    return this.#quiet < 2 ? "soon" as const : undefined;
+    return this.#quiet < 2 || this.#checking ? "soon" : undefined;
+  }
+
+  wakeInMs(): number | undefined {
+    if (!this.#watching(this.#reading)) return undefined;
+    const now = performance.now();
+    const quietFor = now - this.#changedAt;
+    if (quietFor < QUIET_MS) return QUIET_MS - quietFor;
+    return Math.max(0, this.#checkedAt + RECHECK_MS - now);
+  }
+
+  /** Whether the foreground is worth asking about: a partial line that is not the mode's prompt. */
+  #watching(reading: Reading): boolean {
+    if (this.watch === null || reading.exitCode !== undefined) return false;
+    if (this.plan.promptBack?.(reading)) return true;
+    return this.watch.usable && reading.partial.trim() !== "" &&
+      !this.plan.atPrompt?.(reading.partial);
+  }
+
+  #check(now: number): void {
+    const at = this.#bytes;
+    this.#checking = true;
+    this.#checkedAt = now;
+    this.watch!.check().then((fg) => {
+      // Output that came meanwhile makes the answer stale.
+      if (this.#bytes === at) this.#fg = fg;
+    }).finally(() => this.#checking = false);
+  }
+}
+
+type AnyProbe = GridProbe | StreamProbe;
+
+/**
+ * Whether the run has already ended, from a few looks at its tap a
+ * millisecond apart (blocking: nothing else runs meanwhile): most commands
+ * end that soon, and the wait then needs no tmux call and no timer.
+ */
+function endedAtOnce(probe: StreamProbe): boolean {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let look = 0; look < QUICK_LOOKS; look++) {
+    const verdict = probe.test();
+    if (typeof verdict === "object" && verdict.done === "completed") return true;
+    Atomics.wait(cell, 0, 0, QUICK_LOOK_MS);
+  }
+  return false;
+}
+
+/** Sends one step: typed and Enter, or pasted (bracketed where asked) and Enter. */
+async function sendStep(
+  pane: Pane,
+  step: Step,
+  options: { signal?: AbortSignal; before?: string[] },
+): Promise<Anchor> {
+  const call = { signal: options.signal, attempts: 1, before: options.before };
+  if (!step.paste) return await pane.sendAnchored(step.text, "line", call);
+  const anchor = await pane.sendAnchored(step.text, "paste", { ...call, bracketed: true });
+  await pane.send("", "keys", { signal: options.signal, attempts: 1 });
+  return anchor;
+}
+
+/** How following a run ended. */
+type Followed =
+  | { kind: "completed" | "waiting" | "timed_out" }
+  | { kind: "pane_gone"; reason: string };
+
+/**
+ * Waits for a run: sends its further steps as each one ends, asks a shell
+ * for the status of a line that came back to the prompt without its end
+ * mark (once), and stops on the end, on input awaited, on the deadline or
+ * when the pane goes away.
+ */
+async function follow(
+  pane: Pane,
+  plan: Plan,
+  progress: Progress,
+  probe: AnyProbe,
+  options: { waitMs: number; signal?: AbortSignal; label: string },
+): Promise<Followed> {
+  const deadline = performance.now() + options.waitMs;
+  let queried = false;
+  for (;;) {
+    const waitMs = Math.max(0, deadline - performance.now());
+    const outcome = await waitUntil(pane, probe, { ...options, waitMs });
+    if (outcome.kind !== "done") return outcome;
+    switch (outcome.value) {
+      case "completed":
+        return { kind: "completed" };
+      case "waiting":
+        return { kind: "waiting" };
+      case "step":
+        progress.starts.push(probe.line);
+        progress.sent++;
+        await sendStep(pane, plan.steps[progress.sent - 1], { signal: options.signal });
+        continue;
+      case "prompt_back":
+        if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
+        queried = true;
+        await sendStep(pane, { text: plan.statusQuery, paste: false }, { signal: options.signal });
+        // The answer comes at once; give it its time even when the budget is spent.
+        if (deadline - performance.now() < QUERY_WAIT_MS) {
+          options = { ...options, waitMs: QUERY_WAIT_MS };
+          return await follow(pane, { ...plan, statusQuery: undefined }, progress, probe, options);
+        }
+        continue;
+    }
+  }
+}
+
+/** The parts of a result every outcome shares. */
+interface Common {
+  runId: string;
+  mode?: RunMode;
+  durationMs: number;
+  outputLost: boolean;
+}
+
+function emptyResult(common: Common): RunResult {
+  return {
+    output: "",
+    exitCode: null,
+    timedOut: false,
+    waitingForInput: false,
+    prompt: null,
+    truncated: false,
+    linesTotal: 0,
+    ...common,
+  };
+}
+
+function refused(runId: string, refusal: { reason: string; program: string }): RunOutcome {
+  return {
+    kind: "refused",
+    ...emptyResult({ runId, durationMs: 0, outputLost: false }),
+    exitCode: null,
+    timedOut: false,
+    reason: refusal.reason,
+    program: refusal.program,
+  };
+}
+
+function gone(runId: string, reason: string): RunOutcome {
+  return {
+    kind: "pane_gone",
+    ...emptyResult({ runId, durationMs: 0, outputLost: false }),
+    exitCode: null,
+    timedOut: false,
+    reason,
+  };
+}
+
+/** Whose output files a pane's runs keep: its server's socket and its session. */
+function ownerOf(pane: Pane): OutputOwner {
+  return { socket: pane.server.socket, session: pane.session };
+}
+
+/** The outcome of a followed run from its reading. */
+async function outcomeOf(
+  followed: Followed,
+  reading: Reading,
+  lines: string[],
+  common: Common & { maxLines?: number; socketDir?: string; owner: OutputOwner },
+): Promise<RunOutcome> {
+  const bounded = await boundOutput(lines.join("\n"), lines.length, common.maxLines, {
+    socketDir: common.socketDir ?? "",
+    ...common.owner,
+    runId: common.runId,
+  });
+  const result: RunResult = {
+    output: bounded.text,
+    exitCode: null,
+    timedOut: false,
+    waitingForInput: false,
+    prompt: null,
+    truncated: bounded.truncated,
+    linesTotal: bounded.linesTotal,
+    outputFile: bounded.outputFile,
+    runId: common.runId,
+    mode: common.mode,
+    durationMs: common.durationMs,
+    outputLost: common.outputLost,
+  };
+  switch (followed.kind) {
+    case "completed":
+      return { ...result, kind: "completed", exitCode: reading.exitCode ?? 0, timedOut: false };
+    case "waiting":
+      return {
+        ...result,
+        kind: "waiting_for_input",
+        exitCode: null,
+        timedOut: false,
+        waitingForInput: true,
+        prompt: reading.partial,
+      };
+    case "timed_out":
+      return { ...result, kind: "timed_out", exitCode: null, timedOut: true };
+    case "pane_gone":
+      return {
+        ...result,
+        kind: "pane_gone",
+        reason: followed.reason,
+        exitCode: null,
+        timedOut: false,
+      };
+  }
+}
+
+/** `target` in tmux's exact form, where it has one (`%N`; `NAME:W.P` as `=NAME:W.P`). */
+function exactTarget(target: string): string | undefined {
+  if (/^%\d+$/.test(target)) return target;
+  return /^[^=:][^:]*:\d+\.\d+$/.test(target) ? `=${target}` : undefined;
+}
+
+/**
+ * The pane `target` points at (matched exactly), its health, and, where the
+ * target has an exact tmux form, its view, all in one tmux call (the view is
+ * kept only when tmux's pane is the one matched).
+ */
+async function locatePane(
+  server: Server,
+  target: string,
+  signal?: AbortSignal,
+): Promise<{ health: PaneHealth; pane?: Pane; view?: PaneView }> {
+  const exact = exactTarget(target);
+  if (exact !== undefined) {
+    try {
+      const stdout = await server.run(
+        ["list-panes", "-a", "-F", PANE_FORMAT, ";", ...viewArgs(exact)],
+        { signal },
+      );
+      const at = viewStart(stdout);
+      const panes = parsePanes(at === -1 ? stdout : stdout.slice(0, at));
+      const match = findPane(panes, target).pane;
+      const pane = match && new Pane(server, match);
+      const view = at === -1 ? undefined : parseView(stdout.slice(at));
+      return {
+        health: healthFromPanes(panes, target),
+        pane,
+        view: pane && view?.paneId === pane.id ? view : undefined,
+      };
+    } catch (error) {
+      // No such pane for tmux (or no server): the plain look-up says which.
+      if (!(error instanceof TmuxCommandError || error instanceof ServerNotRunningError)) {
+        throw error;
+      }
+    }
+  }
+  return await server.inspect(target, { signal });
+}
+
+/** The pane as if it had no pipe (one of ours was just closed). */
+function unpiped(pane: Pane): Pane {
+  return new Pane(pane.server, { ...pane.info, panePipe: false });
+}
+
+/**
+ * A run left pending in this pane (the pane's `@ctmux-run` names it): when
+ * it has ended (or is stale), its pipe is closed and `undefined` returned,
+ * so the pane is free; when it still runs, the reason to refuse.
+ */
+async function settlePending(
+  pane: Pane,
+  view: PaneView,
+  socketDir: string,
+  target: string,
+): Promise<string | undefined> {
+  const run = await loadPending(socketDir, ownerOf(pane), view.pendingRun);
+  const live = run !== undefined && run.pipeOpen && view.pipe && run.paneId === pane.id &&
+    run.serverPid === pane.info.serverPid;
+  if (live) {
+    const tap = await PaneTap.reopen(pane, run.tapFile);
+    if (tap !== null) {
+      const plan = planOf(run.spec);
+      const probe = new StreamProbe(tap, plan, run.progress, null);
+      probe.test();
+      await tap.keep();
+      const reading = plan.read(probe.seen, run.progress);
+      const ended = reading.exitCode !== undefined && run.progress.sent === plan.steps.length;
+      if (!ended && !plan.promptBack?.(reading)) {
+        const last = reading.partial.trim() === ""
+          ? ""
+          : ` (its last line: ${JSON.stringify(reading.partial)})`;
+        return `Pane ${target} is still busy with run ${run.runId}${last}: answer it with ` +
+          `safe-send if it waits for input, then collect it with run --resume ${run.runId} ` +
+          "(or stop it with safe-send -c C-c)";
+      }
+    }
+  }
+  // Ended, interrupted or stale: the pipe is ours to close; the files stay for --resume.
+  await releasePane(pane);
+  if (run?.pipeOpen) {
+    await savePending(runsDir(socketDir, ownerOf(pane)), { ...run, pipeOpen: false }).catch(
+      () => {},
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Leaves the tap of a run that did not end open for {@link resumeRun}: its
+ * file moves to the session's runs folder, the pane's `@ctmux-run` names
+ * it, and a state file says how to read it. `false` when that failed (the
+ * tap is then closed as usual).
+ */
+async function keepPending(
+  pane: Pane,
+  tap: PaneTap,
+  run: Omit<PendingRun, "tapFile" | "pipeOpen">,
+  socketDir: string,
+): Promise<boolean> {
+  let dir: string;
+  try {
+    dir = await ensureRunsDir(socketDir, ownerOf(pane));
+    await tap.keep(join(dir, `${run.runId}.out`));
+  } catch {
+    return false;
+  }
+  const pending: PendingRun = { ...run, tapFile: join(dir, `${run.runId}.out`), pipeOpen: true };
+  try {
+    await markPane(pane, run.runId);
+    await savePending(dir, pending);
+    return true;
+  } catch {
+    await releasePane(pane);
+    await removePending(socketDir, ownerOf(pane), pending);
+    return false;
   }
 }
 
 /**
- * Runs one command in the pane `target` points at and waits for it: in a
- * shell, returns exactly what the command printed and its exit status; in a
- * Python REPL or gdb, what appeared before the prompt came back (exit status
- * 1 after a Python traceback, else 0). When `waitMs` runs out the command is
- * left running and the output so far is returned.
- *
- * With `socketDir`, the pane's output is tapped for the run (`tap.ts`), so
- * every line comes back whatever the pane's history keeps; without it, or
- * when the pane already pipes its output elsewhere, the output is read from
- * the pane's grid and `outputLost` says when the history dropped some of it.
+ * Runs one command in the pane `target` points at and waits for it. The
+ * pane decides how (see the module doc): in a shell, returns exactly what
+ * the command printed and its exit status; in Python, what the code printed
+ * (exit status 1 when an exception reached the top level); in a
+ * prompt-driven program, what appeared before its prompt came back. When
+ * `waitMs` runs out the command is left running and the output so far is
+ * returned (`timed_out`); a program that waits for input ends the wait
+ * (`waiting_for_input`); both can be resumed with {@link resumeRun}.
  *
  * @example
  * ```ts ignore
@@ -490,7 +704,8 @@ class StreamProbe implements Probe<true> {
  * ```
  * @throws {PaneNotFoundError} the pane (or its session) does not exist.
  * @throws {ServerNotRunningError} no server runs on the socket.
- * @throws {UsageError} an empty command, or a pane that runs neither a shell, Python nor gdb.
+ * @throws {UsageError} an empty command, an unknown mode, an invalid prompt pattern, or a
+ * command a POSIX shell can't read from a terminal (a line over 4095 bytes).
  * @throws {SendFailedError} typing the command failed.
  * @throws the signal's reason when `signal` aborts.
  */
@@ -501,85 +716,179 @@ export async function runCommand(
 ): Promise<RunOutcome> {
   const { signal } = options;
   signal?.throwIfAborted();
-  if (options.command.trim() === "") throw new UsageError("command is required");
+  if ((options.command === undefined) === (options.args === undefined)) {
+    throw new UsageError("give the command either as command or as args");
+  }
+  if ((options.command ?? options.args!.join(" ")).trim() === "") {
+    throw new UsageError("command is required");
+  }
   atLeast("maxLines", options.maxLines, 1);
+  oneOf("mode", options.mode, RUN_MODES);
+  if (options.mode === "prompt" && options.prompt === undefined) {
+    throw new UsageError("mode 'prompt' needs a prompt pattern");
+  }
+  const prompt = options.prompt === undefined ? undefined : promptOf(options.prompt);
+  const located = await locatePane(server, target, signal);
+  const { health, pane } = located;
+  if (!health.serverRunning) throw new ServerNotRunningError(server.label);
+  if (!pane) throw new PaneNotFoundError(target, health.sessionExists);
+  const runId = newRunId();
+  if (health.status !== "healthy") {
+    return gone(runId, health.status === "dead" ? "the pane is dead" : "its process has exited");
+  }
+  const view = located.view ?? await viewPane(pane, { signal });
+  let pipeFree = !view.pipe;
+  if (view.pendingRun !== "" && options.socketDir !== undefined) {
+    const busy = await settlePending(pane, view, options.socketDir, target);
+    if (busy !== undefined) {
+      return refused(runId, { reason: busy, program: programName(view.program) });
+    }
+    pipeFree = true;
+  }
+  const watch = new ForegroundWatch(view.tty);
+  const decided = await decide(view, target, {
+    mode: options.mode,
+    prompt: prompt && promptTest(prompt),
+    type: options.type,
+  }, watch);
+  if ("reason" in decided) return refused(runId, decided);
+
+  await using tap = options.socketDir === undefined
+    ? null
+    : await PaneTap.create(pipeFree ? unpiped(pane) : pane, options.socketDir);
+  const command = options.command ??
+    (decided.mode === "shell" ? commandOfArgs(options.args!) : options.args!.join(" "));
+  const spec: PlanSpec = {
+    mode: decided.mode,
+    id: runId,
+    command,
+    dialect: decided.dialect,
+    prompt,
+    tapped: tap !== null,
+    promptWidth: view.cursorX,
+    promptLine: view.promptLine,
+  };
+  const plan = planOf(spec, view.cursorKeys);
+  const progress: Progress = { sent: 1, starts: [0] };
+
+  const started = performance.now();
+  const anchor = await sendStep(pane, plan.steps[0], {
+    signal,
+    before: tap ? tap.startArgs() : [],
+  });
+  const probe = tap
+    ? new StreamProbe(tap, plan, progress, watch)
+    : new GridProbe(anchor, plan, progress);
+  const followed: Followed = probe instanceof StreamProbe && endedAtOnce(probe)
+    ? { kind: "completed" }
+    : await follow(pane, plan, progress, probe, {
+      waitMs: options.waitMs ?? 30_000,
+      signal,
+      label: "the pane",
+    });
+  const durationMs = Math.round(performance.now() - started);
+  const reading = plan.read(probe.seen, progress);
+  if (tap && (followed.kind === "waiting" || followed.kind === "timed_out")) {
+    await keepPending(pane, tap, {
+      runId,
+      paneId: pane.id,
+      serverPid: pane.info.serverPid,
+      spec,
+      progress,
+      returned: completeLines(reading),
+      tty: view.tty,
+    }, options.socketDir!);
+  }
+  return await outcomeOf(followed, reading, reading.output, {
+    runId,
+    mode: decided.mode,
+    durationMs,
+    outputLost: probe instanceof GridProbe && probe.lost,
+    maxLines: options.maxLines,
+    socketDir: options.socketDir,
+    owner: ownerOf(pane),
+  });
+}
+
+/**
+ * Waits again for a run that did not end (it timed out, or waited for
+ * input), in the same pane, and returns the output it had not returned yet
+ * and how it ended. Once it has ended, its tap is closed and its files are
+ * removed (a second resume then finds no such run).
+ *
+ * @throws {UsageError} no such run in this pane (unknown id, already collected, or its
+ * session was killed or cleaned up).
+ * @throws {PaneNotFoundError} the pane (or its session) does not exist.
+ * @throws {ServerNotRunningError} no server runs on the socket.
+ * @throws the signal's reason when `signal` aborts.
+ */
+export async function resumeRun(
+  server: Server,
+  target: string,
+  options: ResumeOptions,
+): Promise<RunOutcome> {
+  const { signal, runId } = options;
+  signal?.throwIfAborted();
+  atLeast("maxLines", options.maxLines, 1);
+  if (!RUN_ID.test(runId)) throw new UsageError(`Invalid run id: ${JSON.stringify(runId)}`);
   const { health, pane } = await server.inspect(target, { signal });
   if (!health.serverRunning) throw new ServerNotRunningError(server.label);
   if (!pane) throw new PaneNotFoundError(target, health.sessionExists);
-  const runId = markerId();
-  if (health.status !== "healthy") {
-    const reason = health.status === "dead" ? "the pane is dead" : "its process has exited";
-    return {
-      kind: "pane_gone",
-      reason,
-      ...emptyResult(runId),
-    };
+  const run = await loadPending(options.socketDir, ownerOf(pane), runId);
+  if (!run || run.paneId !== pane.id || run.serverPid !== pane.info.serverPid) {
+    throw new UsageError(
+      `No run ${runId} to resume in pane ${target} (unknown, already collected, or its ` +
+        "session was cleaned up)",
+    );
   }
-  const mode = await paneMode(pane, target, options.type, signal);
-  await using tap = options.socketDir === undefined
-    ? null
-    : await PaneTap.create(pane, options.socketDir);
-  const plan = planFor(mode, options.command, tap !== null);
-  const before = tap ? tap.startArgs() : [];
-
+  const tap = await PaneTap.reopen(pane, run.tapFile);
+  if (tap === null) {
+    await removePending(options.socketDir, ownerOf(pane), run);
+    throw new UsageError(`Run ${runId} can no longer be read (its output file is gone)`);
+  }
+  const plan = planOf(run.spec);
+  const progress = run.progress;
   const started = performance.now();
-  let anchor: Anchor;
-  if (plan.paste) {
-    anchor = await pane.sendAnchored(plan.text, "paste", { signal, attempts: 1, before });
-    // Once the block is in, its Enter goes too: an abort never leaves it half sent.
-    if (!plan.text.endsWith("\n")) await pane.send("", "keys", { attempts: 1 });
-  } else {
-    anchor = await pane.sendAnchored(plan.text, "line", { signal, attempts: 1, before });
+  const probe = new StreamProbe(tap, plan, progress, new ForegroundWatch(run.tty));
+  let followed: Followed;
+  try {
+    // A run whose pipe is closed has all it will ever have: one look.
+    followed = health.status === "healthy" || !run.pipeOpen
+      ? await follow(pane, plan, progress, probe, {
+        waitMs: run.pipeOpen ? options.waitMs ?? 30_000 : 0,
+        signal,
+        label: "the pane",
+      })
+      : { kind: "pane_gone", reason: "the pane is dead" };
+  } catch (error) {
+    await tap.keep();
+    throw error;
   }
-
-  const probe = tap ? new StreamProbe(tap, plan) : new GridProbe(anchor, plan);
-  const outcome = await waitUntil(pane, probe, {
-    waitMs: options.waitMs ?? 30_000,
-    label: "the pane",
-    signal,
-  });
   const durationMs = Math.round(performance.now() - started);
-  const read = plan.read(probe.seen);
-  const bounded = await boundOutput(read.output.text, read.output.count, options.maxLines, {
-    socketDir: options.socketDir ?? "",
-    socket: pane.server.socket,
-    session: pane.session,
-    runId,
-  });
-  const result = {
-    output: bounded.text,
-    durationMs,
-    runId,
-    outputLost: probe instanceof GridProbe && probe.lost,
-    truncated: bounded.truncated,
-    linesTotal: bounded.linesTotal,
-    outputFile: bounded.outputFile,
-  };
-  switch (outcome.kind) {
-    case "done":
-      return { kind: "completed", ...result, exitCode: read.exitCode ?? 0, timedOut: false };
-    case "timed_out":
-      return { kind: "timed_out", ...result, exitCode: null, timedOut: true };
-    case "pane_gone":
-      return {
-        kind: "pane_gone",
-        reason: outcome.reason,
-        ...result,
-        exitCode: null,
-        timedOut: false,
-      };
+  const reading = plan.read(probe.seen, progress);
+  const ended = followed.kind === "completed" || followed.kind === "pane_gone" ||
+    (!run.pipeOpen && followed.kind === "timed_out");
+  if (ended) {
+    if (run.pipeOpen) {
+      await tap.close();
+      await releasePane(pane);
+    } else await tap.keep();
+    await removePending(options.socketDir, ownerOf(pane), run);
+  } else {
+    await tap.keep();
+    await savePending(runsDir(options.socketDir, ownerOf(pane)), {
+      ...run,
+      progress,
+      returned: completeLines(reading),
+    });
   }
-}
-
-function emptyResult(runId: string) {
-  return {
-    output: "",
-    exitCode: null,
-    timedOut: false as const,
-    durationMs: 0,
+  return await outcomeOf(followed, reading, reading.output.slice(run.returned), {
     runId,
+    mode: run.spec.mode,
+    durationMs,
     outputLost: false,
-    truncated: false,
-    linesTotal: 0,
-  };
+    maxLines: options.maxLines,
+    socketDir: options.socketDir,
+    owner: ownerOf(pane),
+  });
 }

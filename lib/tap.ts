@@ -100,6 +100,33 @@ export class PaneTap {
     return buffer.subarray(0, got);
   }
 
+  /**
+   * A tap on a file that an earlier tap left open with {@link PaneTap.keep}
+   * (its pipe still copies the pane's output there), read from its start;
+   * `null` when the file is gone. Closing it closes the pipe and removes it.
+   */
+  static async reopen(pane: Pane, file: string): Promise<PaneTap | null> {
+    try {
+      return new PaneTap(pane, file, await Deno.open(file, { read: true }));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Leaves the pipe open, its file moved to `dest` if given (the pipe keeps
+   * writing to it), so a later process can {@link PaneTap.reopen} it; this
+   * object is done with it.
+   */
+  async keep(dest?: string): Promise<void> {
+    if (this.#closed) return;
+    // On failure the tap stays open, for close().
+    if (dest !== undefined && dest !== this.file) await Deno.rename(this.file, dest);
+    this.#closed = true;
+    this.#handle.close();
+  }
+
   /** Closes the pipe (if it was opened) and removes the file. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -179,3 +179,41 @@ export function spawnTmux(
     throw error;
   }
 }
+
+/** The programs besides tmux the toolkit asks (read-only questions; see lib/permissions.ts). */
+export type HelperProgram = "ps" | "test";
+
+/** What a helper program said. */
+export interface HelperResult {
+  /** It exited 0. */
+  success: boolean;
+  /** Its stdout. */
+  stdout: string;
+}
+
+/**
+ * Runs one of the read-only helper programs (`ps`: which processes a pane's
+ * terminal runs; `test -d`: whether a folder the tool may not read exists),
+ * with an argument array, stdin closed and stderr discarded, bounded like a
+ * tmux call.
+ *
+ * @throws {Deno.errors.NotFound} the program is not installed.
+ * @throws {Deno.errors.NotCapable} the tool may not run it.
+ */
+export async function runHelper(
+  program: HelperProgram,
+  args: string[],
+  options: CallOptions = {},
+): Promise<HelperResult> {
+  const out = await new Deno.Command(program, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.any([
+      AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TMUX_TIMEOUT_MS),
+      ...(options.signal ? [options.signal] : []),
+    ]),
+  }).output();
+  return { success: out.success, stdout: decoder.decode(out.stdout) };
+}

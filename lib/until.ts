@@ -35,6 +35,11 @@ export interface Probe<T> {
    * be honoured (the probe must then decide on what it has).
    */
   test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<T>;
+  /**
+   * Look again after at most this many milliseconds even if the pane reports
+   * no change (optional; `undefined`: only on changes and the heartbeat).
+   */
+  wakeInMs?(): number | undefined;
 }
 
 /** How a wait ended. */
@@ -172,10 +177,15 @@ export async function waitUntil<T>(
         events = false;
       }
 
+      const wakeIn = Math.max(0, probe.wakeInMs?.() ?? Infinity);
       if (verdict === "soon") {
         await sleep(Math.min(MIN_GAP_MS, remaining()), signal);
       } else if (client !== null) {
-        const wake = await client.changed(seen, Math.min(remaining(), HEARTBEAT_MS), signal);
+        const wake = await client.changed(
+          seen,
+          Math.min(remaining(), HEARTBEAT_MS, wakeIn),
+          signal,
+        );
         signal?.throwIfAborted();
         if (wake === "closed") {
           // The session or server may be gone; the next look tells. If not, poll.
@@ -187,7 +197,7 @@ export async function waitUntil<T>(
           if (gap > 0) await sleep(Math.min(gap, remaining()), signal);
         }
       } else {
-        await sleep(Math.min(pollMs, remaining()), signal);
+        await sleep(Math.min(pollMs, remaining(), wakeIn), signal);
       }
     }
   } finally {

@@ -17,7 +17,12 @@
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { staticPermissionFlags, TOOL_NAMES, type ToolName } from "../lib/permissions.ts";
+import {
+  basePermissionSet,
+  staticPermissionFlags,
+  TOOL_NAMES,
+  type ToolName,
+} from "../lib/permissions.ts";
 
 const ROOT = resolve(new URL("..", import.meta.url).pathname);
 const decoder = new TextDecoder();
@@ -70,7 +75,11 @@ export async function bundle(
 
 /** Flags of the multi-tool binary: what any of the ten tools may do (see README, Builds). */
 export function multiToolPermissionFlags(): string[] {
-  return [...new Set(TOOL_NAMES.flatMap((tool) => staticPermissionFlags(tool)))];
+  // One --allow-run with every tool's programs (Deno keeps only one of several).
+  const run = new Set(TOOL_NAMES.flatMap((tool) => basePermissionSet(tool).run));
+  const flags = TOOL_NAMES.flatMap((tool) => staticPermissionFlags(tool))
+    .map((flag) => flag.startsWith("--allow-run=") ? `--allow-run=${[...run].join(",")}` : flag);
+  return [...new Set(flags)];
 }
 
 async function compile(dist: string, targets: readonly Target[]): Promise<number> {

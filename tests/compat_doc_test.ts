@@ -123,6 +123,11 @@ function helpFlags(help: string): { flags: Flag[]; unreadable: string[] } {
   if (start < 0) return { flags, unreadable };
   for (const line of lines.slice(start + 1)) {
     if (line.trim() === "") break;
+    // `-- COMMAND ...` is the end of the options, not one (docs/compat.md's synopsis shows it).
+    if (/^ {2,6}-- [A-Z]/.test(line)) {
+      flags.push({ short: "", long: "--", value: "", default: "", meaning: "" });
+      continue;
+    }
     const m = /^ {2,6}(?:-(\S), )?(--[A-Za-z][\w-]*)(?: ([A-Z][A-Z_|]*))?(?:\s+(.*))?$/.exec(line);
     if (m) {
       flags.push({
@@ -141,7 +146,7 @@ function helpFlags(help: string): { flags: Flag[]; unreadable: string[] } {
   for (const flag of flags) {
     flag.default = /\bdefault:? (\d+(?:\.\d+)?)\b/.exec(flag.meaning)?.[1] ?? "";
   }
-  return { flags, unreadable };
+  return { flags: flags.filter((flag) => flag.long !== "--"), unreadable };
 }
 
 /** The exit codes a paragraph such as `Exit codes: 0 created, 1 ...; 75 ...` names. */

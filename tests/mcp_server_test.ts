@@ -17,6 +17,7 @@ const ALL_TOOLS = [
   "kill_session",
   "list_sessions",
   "pane_health",
+  "resume_run",
   "run",
   "send",
   "send_keys",
@@ -97,6 +98,26 @@ Deno.test("each tool works on real tmux, and the CLI sees the same registry", as
       await call("run", { session: "mcp-sh", command: "echo one; echo two; (exit 3)" }) as never,
     );
     deepEqual([result.kind, result.output, result.exitCode], ["completed", "one\ntwo", 3]);
+  });
+
+  await t.step("run waits for input, send answers, resume_run collects the rest", async () => {
+    const asked = structured(
+      await call("run", {
+        session: "mcp-sh",
+        command: 'read -p "Name? " n; echo "hi $n"',
+      }) as never,
+    );
+    deepEqual([asked.kind, asked.prompt, asked.waitingForInput], [
+      "waiting_for_input",
+      "Name? ",
+      true,
+    ]);
+    await call("send", { session: "mcp-sh", text: "Ada" });
+    const done = structured(
+      await call("resume_run", { session: "mcp-sh", runId: asked.runId }) as never,
+    );
+    deepEqual([done.kind, done.exitCode], ["completed", 0]);
+    equal(String(done.output).split("\n").at(-1), "hi Ada");
   });
 
   await t.step("run: Python code in the REPL the CLI made", async () => {

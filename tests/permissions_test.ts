@@ -19,7 +19,7 @@ import {
 import { assertCleanFailure, runGuarded } from "./fixtures/guarded_run.ts";
 import { pickToolkitEnv, Sandbox, testEntry, waitUntil } from "./helpers.ts";
 
-Deno.test("declared permissions are scoped: tmux, nine variables, the uid, own folders", async () => {
+Deno.test("declared permissions are scoped: tmux (and ps, test), nine variables, the uid, own folders", async () => {
   await using box = await Sandbox.create();
   const env = pickToolkitEnv(box.toolEnv());
   for (const tool of TOOL_NAMES) {
@@ -28,7 +28,14 @@ Deno.test("declared permissions are scoped: tmux, nine variables, the uid, own f
     const value = (name: string) =>
       flags.filter((f) => f === name || f.startsWith(`${name}=`)).map((f) => f.slice(name.length));
     equal(flags[0], "--no-prompt", tool);
-    assertEquals(value("--allow-run"), ["=tmux"], `${tool}: only tmux`);
+    // run asks ps whether the pane's foreground program waits for input;
+    // create-session asks test -d whether a --cwd folder exists.
+    const programs = tool === "run"
+      ? "=tmux,ps"
+      : tool === "create-session"
+      ? "=tmux,test"
+      : "=tmux";
+    assertEquals(value("--allow-run"), [programs], `${tool}: tmux (and its own programs)`);
     assertEquals(value("--allow-env"), [`=${ENV_VARS.join(",")}`], `${tool}: only its variables`);
     assertEquals(value("--allow-sys"), access.registry || access.socketDir ? ["=uid"] : [], tool);
     for (const f of flags) {

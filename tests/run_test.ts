@@ -4,38 +4,12 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { runMode, shellLine } from "../lib/run.ts";
+import { modeOfProgram, modeOfType } from "../lib/run/modes.ts";
+import { shellLine } from "../lib/run/shell.ts";
 import { json, Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
+import { BASH, PYTHON, type RunJson, screen, started } from "./fixtures/run_panes.ts";
 
-const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
-const PYTHON = ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"];
 const GDB = ["gdb", "-q", "-nx"];
-
-async function screen(box: Sandbox, sock: string, target: string): Promise<string> {
-  return await box.tmux(sock, "capture-pane", "-p", "-J", "-t", target);
-}
-
-/** Starts a session and waits for its prompt. */
-async function started(
-  box: Sandbox,
-  sock: string,
-  name: string,
-  command: string[],
-  prompt: string,
-) {
-  await box.newSession(sock, name, command);
-  await waitUntil(async () => (await screen(box, sock, `=${name}:`)).includes(prompt), {
-    timeoutMs: 10_000,
-    message: `${name} prompt`,
-  });
-}
-
-interface RunJson {
-  output: string;
-  exit_code: number | null;
-  timed_out: boolean;
-  duration_ms: number;
-}
 
 Deno.test("run in a shell prints exactly the command's output and exits with its status", async (t) => {
   await using box = await Sandbox.create();
@@ -92,10 +66,10 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
   });
 
   await t.step("a typed line that exactly fills the row keeps the first output line", async () => {
-    // "$ " + command + marker is 80 columns: the output row continues the echo row.
-    const suffix = shellLine("x", "0123456789abcdef").length - 1;
-    const word = "y".repeat(78 - suffix - "echo ".length);
-    equal(2 + shellLine(`echo ${word}`, "0123456789abcdef").length, 80);
+    // "$ " + the typed line is 160 columns: the output row follows two full rows.
+    const suffix = shellLine("x", "0123456789abcdef", "bash").length - 1;
+    const word = "y".repeat(158 - suffix - "echo ".length);
+    equal(2 + shellLine(`echo ${word}`, "0123456789abcdef", "bash").length, 160);
     const r = await box.run("run", ["-s", "sh", "-c", `echo ${word}`]);
     equal(r.stdout, `${word}\n`);
   });
@@ -114,6 +88,9 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
       "lines_total",
       "output_file",
       "output_lost",
+      "waiting_for_input",
+      "prompt",
+      "mode",
     ]);
     equal(out.output, "hi there");
     equal(out.exit_code, 0);
@@ -129,7 +106,7 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
   });
 
   await t.step(
-    "timed out, then typed while it still runs: its later output does not leak",
+    "timed out: a run while it still runs is refused, --resume collects the rest",
     async () => {
       const r = await box.run("run", [
         "-s",
@@ -138,16 +115,34 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
         "-T",
         "0.5",
         "-c",
-        "echo started; sleep 1.5; echo finished",
+        "echo started; sleep 1.5; echo finished; (exit 3)",
       ]);
       equal(r.code, 124);
-      assertEquals(json<RunJson>(r).output, "started");
-      equal(json<RunJson>(r).timed_out, true);
-      equal(json<RunJson>(r).exit_code, null);
+      const first = json<RunJson>(r);
+      assertEquals(first.output, "started");
+      equal(first.timed_out, true);
+      equal(first.exit_code, null);
+      const busy = await box.run("run", ["-s", "sh", "--json", "-c", "echo next"]);
+      equal(busy.code, 6, busy.stderr);
+      assertMatch(
+        json<{ error: string }>(busy).error,
+        new RegExp(`still busy with run ${first.run_id}`),
+      );
+      const rest = await box.run("run", [
+        "-s",
+        "sh",
+        "--json",
+        "-T",
+        "20",
+        "--resume",
+        first.run_id,
+      ]);
+      equal(rest.code, 3, rest.stderr);
+      assertEquals(json<RunJson>(rest).output, "finished");
+      equal(json<RunJson>(rest).exit_code, 3);
       const next = await box.run("run", ["-s", "sh", "--json", "-T", "20", "-c", "echo next"]);
       equal(next.code, 0, next.stderr);
       assertEquals(json<RunJson>(next).output, "next");
-      assertMatch(await screen(box, sock, "sh"), /\nfinished\n/);
     },
   );
 });
@@ -168,7 +163,10 @@ Deno.test("run of a 5 s command with -T 1: exit 124, partial output, still runni
   ]);
   equal(r.code, 124);
   equal(r.stdout, "started\n");
-  equal(r.stderr, "Timed out after 1s: the command is still running in pane slow\n");
+  assertMatch(
+    r.stderr,
+    /^Timed out after 1s: the command is still running in pane slow \(collect it later with run --resume [0-9a-f]{16}\)\n$/,
+  );
   const current = await box.tmux(
     sock,
     "display-message",
@@ -200,20 +198,22 @@ Deno.test("run picks the mode from the program in the pane when there is no regi
     equal(r.code, 0);
   });
 
-  await t.step("a pane running something else: a clear error, exit 4", async () => {
+  await t.step("a pane running something else: refused naming it, exit 6", async () => {
     const r = await box.run("run", ["-S", sock, "-t", "other", "-c", "echo hi"]);
-    equal(r.code, 4);
+    equal(r.code, 6);
     equal(r.stdout, "");
-    assertMatch(r.stderr, /^Error: Cannot run a command in pane other: it runs 'sleep'.*\n$/);
+    assertMatch(r.stderr, /^Error: Pane other runs 'sleep', which run does not drive .*\n$/);
   });
 
   await t.step("modes by registry type and by program name", () => {
-    equal(runMode("python-repl", "bash"), "python");
-    equal(runMode("debugger"), "debugger");
-    equal(runMode(undefined, "zsh"), "shell");
-    equal(runMode(undefined, "fish"), "fish");
-    equal(runMode(undefined, "python3.12"), "python");
-    equal(runMode(undefined, "vim"), undefined);
+    equal(modeOfType("python-repl"), "python");
+    equal(modeOfType("debugger"), "gdb");
+    equal(modeOfProgram("zsh"), "shell");
+    equal(modeOfProgram("-bash"), "shell");
+    equal(modeOfProgram("fish"), "shell");
+    equal(modeOfProgram("python3.12"), "python");
+    equal(modeOfProgram("/usr/bin/gdb"), "gdb");
+    equal(modeOfProgram("vim"), undefined);
   });
 });
 
@@ -323,12 +323,24 @@ Deno.test("run reports a gone pane with exit 3 and bad arguments with exit 4", a
     quits: entry(sock, "quits:0.0", "shell"),
   });
 
-  await t.step("the shell exits during the run: exit 3 with a message", async () => {
-    const r = await box.run("run", ["-s", "quits", "-c", "exit 5"]);
-    equal(r.code, 3);
-    equal(r.stderr, "Error: Pane quits:0.0 is gone (the pane no longer exists)\n");
-    equal(r.stdout, "");
-  });
+  await t.step(
+    "the shell exits during the run: exit 3 with a message (--json: an object)",
+    async () => {
+      const r = await box.run("run", ["-s", "quits", "-c", "echo bye; exit 5"]);
+      equal(r.code, 3);
+      equal(r.stderr, "Error: Pane quits:0.0 is gone (the pane no longer exists)\n");
+      equal(r.stdout, "");
+      await started(box, sock, "quits2", BASH, "$ ");
+      const j = await box.run("run", ["-S", sock, "-t", "quits2", "--json", "-c", "exit 5"]);
+      equal(j.code, 3);
+      const out = json<{ error: string; exit_code: number; run_id: string }>(j);
+      assertEquals([out.error, out.exit_code], [
+        "Pane quits2 is gone (the pane no longer exists)",
+        3,
+      ]);
+      assertMatch(out.run_id, /^[0-9a-f]{16}$/);
+    },
+  );
 
   await t.step("a dead pane: exit 3 before anything is typed", async () => {
     await box.tmux(sock, "set-option", "-g", "remain-on-exit", "on");

@@ -438,11 +438,12 @@ Deno.test("names and patterns never reach a shell or a tmux format", async (t) =
   assertEquals(left, [], "no name ran as a command");
 });
 
-Deno.test("only lib/tmux.ts starts processes, and only tmux, never a shell", async () => {
+Deno.test("only lib/tmux.ts starts processes: tmux and the read-only helpers, never a shell", async () => {
   const root = new URL("..", import.meta.url).pathname;
   const spawners: string[] = [];
-  for (const dir of ["lib", "tools"]) {
+  const walk = async (dir: string): Promise<void> => {
     for await (const e of Deno.readDir(join(root, dir))) {
+      if (e.isDirectory) await walk(`${dir}/${e.name}`);
       if (!e.name.endsWith(".ts")) continue;
       const text = await Deno.readTextFile(join(root, dir, e.name));
       if (/new Deno\.Command\(|Deno\.run\(|node:child_process/.test(text)) {
@@ -450,10 +451,12 @@ Deno.test("only lib/tmux.ts starts processes, and only tmux, never a shell", asy
       }
       ok(!/["'](run-shell|if-shell)["']/.test(text), `${dir}/${e.name} asks tmux for a shell`);
     }
-  }
+  };
+  for (const dir of ["lib", "tools"]) await walk(dir);
   assertEquals(spawners, ["lib/tmux.ts"]);
   const runner = await Deno.readTextFile(join(root, "lib", "tmux.ts"));
-  for (const call of runner.matchAll(/new Deno\.Command\(([^,]+),/g)) {
-    assertMatch(call[1], /"tmux"/, "the runner starts tmux (or a tmux path its caller gives)");
-  }
+  const starts = [...runner.matchAll(/new Deno\.Command\(([^,]+),/g)].map((m) => m[1]);
+  assertEquals(starts, ['options.program ?? "tmux"', 'options.program ?? "tmux"', "program"]);
+  // The one non-tmux start takes only the helper programs, by type.
+  assertMatch(runner, /export type HelperProgram = "ps" \| "test";/);
 });

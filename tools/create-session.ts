@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux,test --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME --allow-sys=uid --allow-read --allow-write
 /**
  * create-session: start a detached tmux session (bash, python3 REPL or gdb)
  * and register it. Exit 0 created, 1 bad arguments or unusable registry,
@@ -22,7 +22,8 @@ import { createSession, type SessionKind } from "../lib/lifecycle.ts";
 import { Context } from "../lib/context.ts";
 
 const USAGE =
-  `Usage: create-session.sh -n NAME [--shell|--python|--gdb] [-S SOCKET] [-w WINDOW] [--no-register] [-h]
+  `Usage: create-session.sh -n NAME [--shell|--python|--gdb] [-S SOCKET] [-w WINDOW] [--cwd DIR] [--no-register] [-h]
+       create-session.sh -n NAME --gdb [options] -- PROGRAM [ARG...]
 
 Create a detached tmux session and register it.
 
@@ -30,9 +31,12 @@ Options:
   -n, --name NAME      session name (required; no '.', ':' or control characters)
       --shell          run bash (default), type "shell"
       --python         run python3 -q with PYTHON_BASIC_REPL=1, type "python-repl"
-      --gdb            run gdb, type "debugger"
+      --gdb            run gdb (quiet, pagination and confirmations off, so
+                       programs that drive it never hang), type "debugger";
+                       with -- PROGRAM [ARG...], gdb loads PROGRAM with ARGs
   -S, --socket PATH    tmux socket path (default: <socket dir>/claude.sock)
   -w, --window NAME    window name (default: shell)
+      --cwd DIR        start the session in folder DIR (default: the current one)
       --no-register    do not add the session to the registry
   -h, --help           show this help
 
@@ -45,7 +49,8 @@ Examples:
   create-session.sh -n my-python --python
   create-session.sh -n build --shell -w build
   create-session.sh -n scratch --no-register -S /tmp/my.sock
-  create-session.sh -n debug --gdb | jq -r .target`;
+  create-session.sh -n debug --gdb | jq -r .target
+  create-session.sh -n debug --gdb --cwd ~/src/app -- ./app --verbose`;
 
 /** tmux could not create the session (the original's words, then why). */
 class CreateFailedError extends TmuxToolError {
@@ -66,8 +71,10 @@ await runTool({
     gdb: { type: "boolean" },
     socket: { type: "string", short: "S" },
     window: { type: "string", short: "w" },
+    cwd: { type: "string" },
     "no-register": { type: "boolean" },
   },
+  rest: true,
   usageExit: 1,
   bashUsage: true,
   noArgsExit: 1,
@@ -78,7 +85,7 @@ await runTool({
     [TmuxNotFoundError, 1],
     [CreateFailedError, 3],
   ],
-  async main(flags) {
+  async main(flags, rest) {
     if (!flags.name) throw new MissingArgumentError("Session name is required (use -n <name>)");
     if (flags.socket === "") throw new UsageError("-S requires a socket path");
     const kinds = KIND_FLAGS.filter((kind) => flags[kind]);
@@ -92,6 +99,8 @@ await runTool({
       socket: flags.socket,
       window: flags.window,
       register: !flags["no-register"],
+      cwd: flags.cwd,
+      args: rest,
     }).catch((error) => {
       if (isTmuxFailure(error)) throw new CreateFailedError(name, error);
       throw error;

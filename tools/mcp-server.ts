@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME,TMUX,TMUX_PANE --allow-sys=uid --allow-read --allow-write
+#!/usr/bin/env -S deno run --quiet --no-prompt --allow-run=tmux,ps,test --allow-env=CLAUDE_TMUX_SOCKET_DIR,CLAUDE_TMUX_REGISTRY,REGISTRY_FILE,REGISTRY_LOCK,LOCK_TIMEOUT,NOW_EPOCH,TMPDIR,XDG_STATE_HOME,HOME,TMUX,TMUX_PANE --allow-sys=uid --allow-read --allow-write
 /**
  * mcp-server: the toolkit as an MCP server on stdio. Each tool is a thin
  * adapter: an input and output schema, one call into `lib/api.ts` (the
@@ -37,6 +37,7 @@ import { errorLine, runTool } from "../lib/cli.ts";
 import { Context } from "../lib/context.ts";
 import { oneLine } from "../lib/errors.ts";
 import { ownPane } from "../lib/policy.ts";
+import { RUN_MODES, type RunMode } from "../lib/run/modes.ts";
 import config from "../deno.json" with { type: "json" };
 
 const USAGE = `Usage: mcp-server.sh [--read-only] [--any-socket] [-h]
@@ -71,6 +72,27 @@ const name = z.string().min(1).max(MAX_SHORT);
 const waitMs = z.number().int().min(0).max(MAX_WAIT_MS);
 
 /** The pane an operation acts on, as the command-line tools take it. */
+/** What run and resume_run return: the core's run outcome. */
+const RUN_OUTPUT = {
+  kind: z.enum(["completed", "timed_out", "waiting_for_input", "pane_gone", "refused"]),
+  output: z.string(),
+  exitCode: z.number().nullable(),
+  timedOut: z.boolean(),
+  durationMs: z.number(),
+  runId: z.string().describe("This run's id (resume_run takes it)"),
+  mode: z.string().optional().describe("The mode the run used"),
+  waitingForInput: z.boolean(),
+  prompt: z.string().nullable().describe("The line the program waits at"),
+  outputLost: z.boolean().describe(
+    "Lines are gone: the pane pipes its output elsewhere and its full history dropped some",
+  ),
+  truncated: z.boolean().describe("maxLines left lines out of output"),
+  linesTotal: z.number().describe("How many lines the whole output has"),
+  outputFile: z.string().optional().describe("The private file with the whole output"),
+  reason: z.string().optional().describe("pane_gone, refused: why"),
+  program: z.string().optional().describe("refused: the program the pane runs"),
+};
+
 const TARGET = {
   session: name.optional().describe("A registered session name (as -s)"),
   target: name.optional().describe(
@@ -300,14 +322,27 @@ const TOOLS: Record<string, Tool> = {
   }),
 
   run: tool({
-    description: "Run one command in the pane and wait for it: in a shell, exactly its " +
-      "output and exit status; in a Python REPL or gdb, what appeared before the prompt " +
-      "came back (exit code 1 after a Python traceback). After waitMs the command keeps " +
-      `running and the outcome is timed_out with the output so far (as run.sh). ${TARGET_NOTE}`,
+    description: "Run one command in the pane and wait for it. The program running in the " +
+      "pane decides how: a shell (exactly the command's output and exit status), Python's " +
+      "REPL (code run as a file would run; exit 1 when an exception reached the top), " +
+      "pdb/ipdb, gdb, lldb, node, or any prompt-based program with `prompt`. A full-screen " +
+      "or busy pane is refused (kind refused, nothing typed). A program that stops to ask " +
+      "for input ends the call with kind waiting_for_input and its prompt: answer with " +
+      "send, then resume_run. After waitMs the command keeps running (kind timed_out; " +
+      `resume_run collects it). Every output line comes back (the pane is tapped). ${TARGET_NOTE}`,
     input: {
       ...TARGET,
       command: z.string().min(1).max(MAX_TEXT).describe(
-        "Shell command line, Python code or gdb command",
+        "Shell command line, Python code, or a debugger/REPL command",
+      ),
+      args: z.array(z.string().max(MAX_TEXT)).max(1000).optional().describe(
+        "Arguments of `command` (a shell): each reaches it as exec would pass it",
+      ),
+      mode: z.enum(RUN_MODES as [RunMode, ...RunMode[]]).optional().describe(
+        "How to drive the program when its name does not tell",
+      ),
+      prompt: z.string().max(MAX_TEXT).optional().describe(
+        "grep -E pattern of the prompt of any other prompt-based program (sqlite3, psql, ...)",
       ),
       waitMs: waitMs.optional().describe("How long to wait (default 30000)"),
       maxLines: z.number().int().min(1).optional().describe(
@@ -315,24 +350,26 @@ const TOOLS: Record<string, Tool> = {
           "saying how many were left out and which private file (outputFile) holds them all",
       ),
     },
-    output: {
-      kind: z.enum(["completed", "timed_out", "pane_gone"]),
-      output: z.string(),
-      exitCode: z.number().nullable(),
-      timedOut: z.boolean(),
-      durationMs: z.number(),
-      runId: z.string().describe("This run's id"),
-      outputLost: z.boolean().describe(
-        "Lines are gone: the pane pipes its output elsewhere and its full history dropped some",
-      ),
-      truncated: z.boolean().describe("maxLines left lines out of output"),
-      linesTotal: z.number().describe("How many lines the whole output has"),
-      outputFile: z.string().optional().describe("The private file with the whole output"),
-      reason: z.string().optional().describe("pane_gone: why"),
-    },
+    output: RUN_OUTPUT,
     annotations: WRITE,
     run: (args, { context, signal, onProgress }) =>
       api.run({ ...args, context, signal, onProgress, touch: true }),
+  }),
+
+  resume_run: tool({
+    description: "Wait again for a run that timed out or waited for input (after answering " +
+      "it with send), in the same pane, and return the output it had not returned yet and " +
+      `how it ended (as run.sh --resume). ${TARGET_NOTE}`,
+    input: {
+      ...TARGET,
+      runId: z.string().regex(/^[0-9a-f]{16}$/).describe("The runId of the earlier run"),
+      waitMs: waitMs.optional().describe("How long to wait (default 30000)"),
+      maxLines: z.number().int().min(1).optional().describe("As in run"),
+    },
+    output: RUN_OUTPUT,
+    annotations: WRITE,
+    run: (args, { context, signal, onProgress }) =>
+      api.resumeRun({ ...args, context, signal, onProgress, touch: true }),
   }),
 
   kill_session: tool({

@@ -1,0 +1,118 @@
+/**
+ * Python runs that behave like a file. The code is not typed line by line
+ * (the REPL would end a block at a blank line, reject a statement after a
+ * dedented block, and its own prompts would mix with the output): the REPL
+ * gets one line, `exec(DRIVER, {'S': CODE, ...})`, where the driver (a fixed
+ * program, below) parses the whole code as a module and runs its statements
+ * one by one in `__main__` as the REPL would (an expression's value is
+ * printed and kept in `_`). It prints invisible start and end marks around
+ * the output; the end mark carries 1 exactly when an exception reached the
+ * top level (its traceback is printed as the REPL prints it, without the
+ * driver's frame, and kept in `sys.last_exc` for `pdb.pm()`), else 0, or
+ * the status of `SystemExit`. The same line works in the basic REPL and in
+ * the 3.13+ one (where it is pasted, since that REPL redraws the line at
+ * each key). Before its start mark the driver moves the cursor up over the
+ * rows the typed line took, erases them and prints the code as a person
+ * would have typed it (`>>> ` and `... ` lines), so the pane shows the code,
+ * not the driver; it does so only for an ASCII line (whose width is known).
+ *
+ * @module
+ */
+import { betweenMarks, endMarkSeen, OSC_MARK, type Plan } from "./plan.ts";
+import { backslashEscaped, gridMarkerReader, TYPE_LIMIT } from "./shell.ts";
+
+/**
+ * The driver: runs the code `S` statement by statement (`single` mode, so
+ * values are shown), prints `A` before and `B % status` after, flushing
+ * Python's streams first so the output stays between them. With `E` (the
+ * columns the typed line took, its prompt included; `K` columns of each row
+ * the REPL keeps for itself), it first replaces those rows with the code.
+ */
+const DRIVER = [
+  "import sys,ast,__main__ as m",
+  "def w(t):sys.stdout.flush();sys.stderr.flush();o=sys.__stdout__;o.write(t);o.flush()",
+  "def v():",
+  " try:n=__import__('os').get_terminal_size(sys.__stdout__.fileno()).columns-K",
+  " except Exception:n=0",
+  " if n<1 or not E:return ''",
+  " p,q=str(getattr(sys,'ps1','>>> ')),str(getattr(sys,'ps2','... '))",
+  // The rows are deleted (DL), not cleared: clearing from the top-left corner makes tmux
+  // scroll the screen into the history, and cleared rows keep their "wrapped" mark.
+  " r=-(-E//n);return '\\x1b[%dA\\r\\x1b[%dM'%(r,r)+''.join((q if i else p)+l+'\\n' for" +
+  " i,l in enumerate(S.split('\\n')))",
+  "def r(e,t):global c;c=1;e=e.with_traceback(t);sys.last_type,sys.last_value," +
+  "sys.last_traceback,sys.last_exc=type(e),e,t,e;sys.excepthook(type(e),e,t)",
+  "w(v()+A);c=0",
+  "try:b=ast.parse(S,'<stdin>').body",
+  "except SyntaxError as e:b=();r(e,None)",
+  "try:",
+  " for n in b:exec(compile(ast.Interactive([n]),'<stdin>','single'),m.__dict__)",
+  "except SystemExit as e:c=e.code if isinstance(e.code,int) else int(e.code is not None);raise",
+  "except BaseException as e:r(e,e.__traceback__.tb_next)",
+  "finally:w(B%c)",
+  "",
+].join("\n");
+
+/**
+ * `text` as a Python string literal (single quotes; backslash, quote and
+ * control characters escaped), so it is one line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pythonString } from "./python.ts";
+ * assert.equal(pythonString("it's\n\ttab"), "'it\\'s\\n\\ttab'");
+ * ```
+ */
+export function pythonString(text: string): string {
+  return `'${backslashEscaped(text)}'`;
+}
+
+/** Where the typed line lands: the prompt's width, and whether the REPL is 3.13's. */
+export interface PythonEcho {
+  /** Columns of the prompt before the typed line. */
+  promptWidth: number;
+  /** The REPL redraws its line and keeps a column of each row for a wrap mark (3.13+). */
+  pyrepl: boolean;
+}
+
+/**
+ * The one line typed into the REPL for `code`; `visible` marks for a grid
+ * that can't see OSC; `echo` tells how to replace the typed line's rows
+ * with the code (left as typed without it, in a grid, or when not ASCII).
+ */
+export function pythonLine(code: string, id: string, visible = false, echo?: PythonEcho): string {
+  const start = visible ? "" : `\x1b]${OSC_MARK};${id};start\x07`;
+  const end = visible ? `\n__ctmux_${id}_%d__\n` : `\x1b]${OSC_MARK};${id};%d\x07`;
+  const line = (columns: number) =>
+    `exec(${pythonString(DRIVER)},{'S':${pythonString(code)},'A':${pythonString(start)},'B':${
+      pythonString(end)
+    },'E':${columns},'K':${echo?.pyrepl ? 1 : 0}})`;
+  if (visible || echo === undefined || !/^[\x20-\x7e]*$/.test(line(0))) return line(0);
+  // The line's width holds the number itself: settle on a width that counts its own digits.
+  let columns = echo.promptWidth + line(0).length;
+  while (echo.promptWidth + line(columns).length !== columns) {
+    columns = echo.promptWidth + line(columns).length;
+  }
+  return line(columns);
+}
+
+/**
+ * A Python run: one line, ended by the driver's marks (tapped) or its
+ * visible marker line (grid). With `echo` (the REPL's prompt width and
+ * kind), the typed line's rows are replaced by the code on the screen.
+ */
+export function pythonPlan(code: string, id: string, tapped: boolean, echo: PythonEcho): Plan {
+  const text = pythonLine(code, id, !tapped, echo);
+  const paste = echo.pyrepl || new TextEncoder().encode(text).length > TYPE_LIMIT;
+  const steps = [{ text, paste }];
+  if (tapped) {
+    return {
+      steps,
+      read: (seen) => betweenMarks(id, seen),
+      rows: false,
+      ended: (seen) => endMarkSeen(id, seen),
+    };
+  }
+  return { steps, read: gridMarkerReader(id, `__ctmux_${id}_%d__`), rows: true };
+}
