@@ -339,9 +339,15 @@ class StreamProbe implements Probe<End> {
       this.#changedAt = now;
       this.#fg = null;
     } else this.#quiet++;
-    // While output streams in, a plan that can tell its end cheaply is not read in full at
-    // every look (a million lines would be copied each time): only once quiet, or at the end.
-    if (bytes.length > 0 && this.plan.ended && !this.plan.ended(this.seen)) return "soon";
+    // A plan that tells its end cheaply is read in full only at its end or once quiet long
+    // enough to ask whether it waits (a million lines would be copied at every look): until
+    // then its reading is the line in progress, which is all the foreground check looks at.
+    if (
+      this.plan.ended && !this.plan.ended(this.seen) && now - this.#changedAt < QUIET_MS
+    ) {
+      this.#reading = { output: [], partial: this.seen.stream.partial };
+      return this.#quiet < 2 ? "soon" : undefined;
+    }
     const reading = this.plan.read(this.seen, this.progress);
     this.#reading = reading;
     if (reading.exitCode !== undefined) {

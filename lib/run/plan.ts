@@ -113,8 +113,26 @@ export function endMark(id: string): RegExp {
  * refused, say a shell's syntax error before anything ran), the output is
  * what follows the echo of the input (the stream's first line).
  */
-export function betweenMarks(id: string, { stream, markers }: Seen): Reading & { ended: boolean } {
+export function betweenMarks(id: string, seen: Seen): Reading & { ended: boolean } {
+  const { stream, markers } = seen;
   if (!stream) return { output: [], partial: "", ended: false };
+  // The same view read twice (the probe's last look, then the outcome): one array, not two.
+  const key = `${id} ${stream.lineCount} ${markers.length} ${stream.partial.length}`;
+  const cached = LAST_READING.get(seen);
+  if (cached?.key === key) return { ...cached.reading, output: [...cached.reading.output] };
+  const reading = readBetweenMarks(id, stream, markers);
+  if (reading.ended) LAST_READING.set(seen, { key, reading });
+  return reading;
+}
+
+/** The last ended reading of each view (a finished run is read once more for its outcome). */
+const LAST_READING = new WeakMap<Seen, { key: string; reading: Reading & { ended: boolean } }>();
+
+function readBetweenMarks(
+  id: string,
+  stream: TerminalLines,
+  markers: readonly OscEvent[],
+): Reading & { ended: boolean } {
   const starts = startMark(id);
   const ends = endMark(id);
   const start = markers.find((m) => m.text === starts);

@@ -168,13 +168,17 @@ function shellStep(text: string, dialect: ShellDialect): Step {
  */
 function dropEndTrace(id: string, reading: Reading): Reading {
   if (reading.exitCode === undefined) return reading;
-  const output = [...reading.output];
+  const output = reading.output;
   const status = String(reading.exitCode);
-  if (output.at(-1)?.endsWith(`${id};%s\\007' ${status}`)) {
-    output.pop();
-    if (output.at(-1)?.endsWith(` s=${status}`)) output.pop();
+  // How many lines to drop, counted first: a million-line output is not copied for nothing.
+  let keep = output.length;
+  if (output[keep - 1]?.endsWith(`${id};%s\\007' ${status}`)) {
+    keep--;
+    if (output[keep - 1]?.endsWith(` s=${status}`)) keep--;
   }
-  if (output.at(-1)?.trimEnd().endsWith(endPart(id))) output.pop();
+  if (output[keep - 1]?.trimEnd().endsWith(endPart(id))) keep--;
+  if (keep === output.length) return reading;
+  output.length = keep; // the reading's array is its own (betweenMarks makes it afresh)
   return { ...reading, output };
 }
 
