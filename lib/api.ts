@@ -363,7 +363,12 @@ export async function sendKeys(options: SendKeysOptions): Promise<void> {
 export interface SendOptions extends TargetOptions, PatternOptions {
   /** The text. */
   text: string;
-  /** `keys` (default: key names work, then Enter), `literal` (no Enter) or `paste` (a block). */
+  /**
+   * `keys` (default: key names work, then Enter), `literal` (no Enter),
+   * `paste` (a block) or `press` (`text` is tmux key names separated by
+   * blanks, such as `"Space"` or `"Escape : q Enter"`; an unknown name is a
+   * `UsageError`; no Enter is added).
+   */
   mode?: SendMode;
   /** Wait for a line matching this in the output after the send. */
   waitFor?: Pattern;

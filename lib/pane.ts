@@ -15,16 +15,22 @@ import {
   TmuxTimeoutError,
 } from "./errors.ts";
 import type { PaneHealth } from "./health.ts";
+import { parseKeys } from "./keys.ts";
 import type { PaneInfo } from "./panes.ts";
 import { FIELD_SEP, formatTemplate, tmuxArgument } from "./quote.ts";
 import type { CallOptions, Server } from "./server.ts";
 import { sleep } from "./time.ts";
 
-/** How text reaches the pane: tmux keys then Enter, literal text, or a pasted block. */
-export type SendMode = "keys" | "literal" | "paste";
+/**
+ * How text reaches the pane: tmux keys then Enter, literal text, a pasted
+ * block, or `press`: the text is tmux key names separated by blanks
+ * (`"Space"`, `"Escape : q Enter"`), checked and pressed in order with no
+ * Enter added.
+ */
+export type SendMode = "keys" | "literal" | "paste" | "press";
 
 /** Every {@link SendMode}, for validating input. */
-export const SEND_MODES: readonly SendMode[] = ["keys", "literal", "paste"];
+export const SEND_MODES: readonly SendMode[] = ["keys", "literal", "paste", "press"];
 
 /** A pane's state at one moment. */
 export interface PaneState {
@@ -36,6 +42,10 @@ export interface PaneState {
   historyLimit: number;
   /** The cursor's screen row. */
   cursorY: number;
+  /** The cursor's column. */
+  cursorX: number;
+  /** The alternate screen is on (a full-screen program such as less, vim or top). */
+  alternateOn: boolean;
   /** The name of the pane's session. */
   session: string;
 }
@@ -54,6 +64,8 @@ export interface Anchor {
   historySize: number;
   /** The cursor's screen row then. */
   cursorY: number;
+  /** The alternate screen was on then (a full-screen program). */
+  alternateOn: boolean;
 }
 
 /** Options of a send. */
@@ -77,6 +89,8 @@ const STATE_FIELDS = [
   "history_size",
   "history_limit",
   "cursor_y",
+  "cursor_x",
+  "alternate_on",
   "session_name",
 ] as const;
 
@@ -197,6 +211,9 @@ export class Pane {
       case "paste":
         await this.#paste(withBlankLine(text), [], options);
         return;
+      case "press":
+        await this.sendKeys(parseKeys(text), options);
+        return;
     }
   }
 
@@ -220,8 +237,10 @@ export class Pane {
    * Takes the anchor and sends `text` in one tmux call, so no output can
    * slip in between: `display-message` (the anchor), then the send, then
    * Enter (`keys` and `line` modes). `line` types the text literally and
-   * presses Enter; `paste` loads the block first and pastes it as it is in
-   * the same call as the anchor (no Enter, no blank line added). A call that
+   * presses Enter; `press` presses the key names in `text` (no Enter);
+   * `paste` loads the block first and pastes it as it is in the same call as
+   * the anchor (no Enter, no blank line added). Empty text in `literal` mode
+   * sends nothing: the call only takes the anchor (after `before`). A call that
    * tmux refused is retried like {@link Pane.send}; one that timed out is
    * not (it may have been carried out, and text must never arrive twice).
    * `before` holds tmux commands to run first, in the same call.
@@ -241,24 +260,33 @@ export class Pane {
       "-p",
       "-t",
       this.id,
-      formatTemplate(["history_size", "cursor_y"]),
+      formatTemplate(["history_size", "cursor_y", "alternate_on"]),
     ];
     let stdout = "";
     const once = { ...options, retryTimeouts: false };
     if (mode === "paste") {
       await this.#paste(text, anchorArgs, once, (out) => stdout = out);
     } else {
-      const literal = mode === "keys" ? [] : ["-l"];
-      const typed = text === ""
+      const literal = mode === "keys" || mode === "press" ? [] : ["-l"];
+      const words = mode === "press" ? parseKeys(text) : text === "" ? [] : [text];
+      const typed = words.length === 0
         ? []
-        : [";", "send-keys", ...literal, "-t", this.id, "--", tmuxArgument(text)];
-      const enter = mode === "literal" ? [] : [";", "send-keys", "-t", this.id, "Enter"];
+        : [";", "send-keys", ...literal, "-t", this.id, "--", ...words.map(tmuxArgument)];
+      const enter = mode === "literal" || mode === "press"
+        ? []
+        : [";", "send-keys", "-t", this.id, "Enter"];
       await this.#retry("send-keys", once, async (call) => {
         stdout = await this.server.run([...anchorArgs, ...typed, ...enter], call);
       });
     }
-    const [historySize, cursorY] = stdout.trim().split(FIELD_SEP).map(Number);
-    return { historySize: historySize || 0, cursorY: cursorY || 0 };
+    // Commands in `before` may print too: the anchor is the last line.
+    const [historySize, cursorY, alternate] = (stdout.trim().split("\n").at(-1) ?? "")
+      .split(FIELD_SEP);
+    return {
+      historySize: Number(historySize) || 0,
+      cursorY: Number(cursorY) || 0,
+      alternateOn: alternate === "1",
+    };
   }
 
   /**
@@ -342,12 +370,14 @@ export function withBlankLine(text: string): string {
 }
 
 function parseState(line: string): PaneState {
-  const [dead, history, limit, cursor, ...session] = line.split(FIELD_SEP);
+  const [dead, history, limit, cursorY, cursorX, alternate, ...session] = line.split(FIELD_SEP);
   return {
     dead: dead === "1",
     historySize: Number(history) || 0,
     historyLimit: Number(limit) || 0,
-    cursorY: Number(cursor) || 0,
+    cursorY: Number(cursorY) || 0,
+    cursorX: Number(cursorX) || 0,
+    alternateOn: alternate === "1",
     session: session.join(FIELD_SEP),
   };
 }

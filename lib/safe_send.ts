@@ -6,6 +6,7 @@
  * @module
  */
 import type { HealthStatus, PaneHealth } from "./health.ts";
+import { parseKeys } from "./keys.ts";
 import type { LineMatcher } from "./lines.ts";
 import { type SendMode, withBlankLine } from "./pane.ts";
 import type { Server } from "./server.ts";
@@ -16,7 +17,10 @@ import { waitForText, type WaitOutcome } from "./wait.ts";
 export interface SafeSendOptions {
   /** The text to send (`""` sends just Enter in `keys` mode). */
   text: string;
-  /** `keys` (then Enter; key names work), `literal`, or `paste` (a block). Default `keys`. */
+  /**
+   * `keys` (then Enter; key names work), `literal`, `paste` (a block), or
+   * `press` (`text` is key names, checked, pressed with no Enter). Default `keys`.
+   */
   mode?: SendMode;
   /** Wait for a line matching this in the output after the send. */
   matcher?: LineMatcher;
@@ -60,6 +64,7 @@ export async function safeSend(
   const { matcher, signal } = options;
   const progress = options.onProgress;
   signal?.throwIfAborted();
+  if (options.mode === "press") parseKeys(options.text); // refused before anything is sent
   const { health, pane } = await server.inspect(target, { signal });
   if (health.status !== "healthy" || !pane) {
     return { kind: "not_ready", status: health.status, health };
@@ -88,7 +93,8 @@ export async function safeSend(
     matcher,
     waitMs: options.waitMs ?? 30_000,
     intervalMs: options.intervalMs,
-    after: { anchor, sent: options.text },
+    // Pressed keys have no echo to leave out; the cursor's row is left out all the same.
+    after: { anchor, sent: mode === "press" ? "" : options.text },
     tap: tap ?? undefined,
     label: `pane ${target}`,
     signal,

@@ -18,12 +18,13 @@ import {
 } from "../lib/errors.ts";
 import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
 import { Context } from "../lib/context.ts";
+import { parseKeys } from "../lib/keys.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
 import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
 const USAGE =
-  `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
+  `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] (-c COMMAND [-l | -m] | --keys KEYS) [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
 
 Send a command to a tmux pane safely: check the pane's health first, retry
 failed sends, and optionally wait for PATTERN in the output that follows.
@@ -36,6 +37,10 @@ Options:
   -c, --command TEXT      text to send (required; -c "" sends just Enter)
   -l, --literal           send TEXT literally, without Enter
   -m, --multiline         paste TEXT as one block ending with a blank line (REPL blocks)
+      --keys KEYS         press tmux keys by name, in order, with no Enter added
+                          (instead of -c): 'Space', 'q', 'C-c', 'Escape : w q Enter',
+                          'Up', 'PageDown', 'M-x', 'F1'; an unknown name is an
+                          argument error (exit 4), never typed as text
   -w, --wait PATTERN      wait for PATTERN (extended regex, per line) in the output
                           that appears after the send
   -T, --timeout SECS      seconds to wait for PATTERN (default 30; decimals ok)
@@ -56,6 +61,7 @@ Examples:
   safe-send.sh -s my-python -c "print(42)" -w ">>>" -T 10
   safe-send.sh -s my-python -m -c "$(printf 'def foo():\\n    return 42')" -w ">>>"
   safe-send.sh -t work:0.0 -L mysocket -c C-c
+  safe-send.sh -s pager --keys Space -w 'line 48'
   safe-send.sh -s shell -c "-la" -l`;
 
 await runTool({
@@ -65,6 +71,7 @@ await runTool({
     "socket-name": { type: "string", short: "L" },
     command: { type: "string", short: "c" },
     literal: { type: "boolean", short: "l" },
+    keys: { type: "string" },
     multiline: { type: "boolean", short: "m" },
     wait: { type: "string", short: "w" },
     timeout: { type: "string", short: "T" },
@@ -98,10 +105,16 @@ await runTool({
     if (explicitTargetMissing({ ...flags, socketName })) {
       throw new UsageError("target is required");
     }
-    const command = flags.command;
+    if (
+      flags.keys !== undefined && (flags.command !== undefined || flags.literal || flags.multiline)
+    ) {
+      throw new UsageError("Error: --keys replaces -c, -l and -m: give only one of them");
+    }
+    const command = flags.keys ?? flags.command;
     if (command === undefined) {
       throw new UsageError('command is required (use -c "" to send just Enter)');
     }
+    if (flags.keys !== undefined) parseKeys(flags.keys);
     const timeout = parseNumber(flags.timeout ?? "30", {
       message: "timeout must be a positive number",
     });
@@ -121,7 +134,13 @@ await runTool({
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
     const outcome = await safeSend(server, target, {
       text: command,
-      mode: flags.multiline ? "paste" : flags.literal ? "literal" : "keys",
+      mode: flags.keys !== undefined
+        ? "press"
+        : flags.multiline
+        ? "paste"
+        : flags.literal
+        ? "literal"
+        : "keys",
       matcher,
       waitMs: timeout * 1000,
       attempts,
