@@ -9,7 +9,7 @@
  */
 import type { CaptureOptions } from "./capture.ts";
 import { Context, type Located } from "./context.ts";
-import { InvalidDurationError } from "./errors.ts";
+import { InvalidDurationError, UsageError } from "./errors.ts";
 import { filterSessions, socketDescription, socketFiles } from "./find.ts";
 import type { PaneHealth } from "./health.ts";
 import {
@@ -37,7 +37,7 @@ import { nowEpochSeconds } from "./env.ts";
 import type { TargetSpec } from "./target.ts";
 import type { Socket } from "./tmux.ts";
 import { atLeast, oneOf } from "./validate.ts";
-import { waitForText as waitForLine, type WaitOutcome } from "./wait.ts";
+import { waitForNewText, waitForText as waitForLine, type WaitOutcome } from "./wait.ts";
 import { type PaneWatch, watchPane as watch } from "./watch.ts";
 
 /** The bounds every operation takes. */
@@ -372,6 +372,13 @@ export interface SendOptions extends TargetOptions, PatternOptions {
   mode?: SendMode;
   /** Wait for a line matching this in the output after the send. */
   waitFor?: Pattern;
+  /** A line of the output after the send matching this first ends the wait: `failed`. */
+  failOn?: Pattern;
+  /**
+   * Also wait until the pane has printed nothing for this many milliseconds
+   * (after `waitFor` matched; without `waitFor`, a wait for quiet: `quiet`).
+   */
+  idleMs?: number;
   /** How long to wait for `waitFor`, in milliseconds (default 30000): then `timed_out`. */
   waitMs?: number;
   /** Send attempts per tmux call (default 3). */
@@ -400,6 +407,7 @@ export interface SendOptions extends TargetOptions, PatternOptions {
 export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const mode = oneOf("mode", options.mode, SEND_MODES);
   atLeast("waitMs", options.waitMs);
+  atLeast("idleMs", options.idleMs);
   atLeast("attempts", options.attempts, 1);
   const context = contextOf(options);
   return await withDeadline("send", options, async (signal) => {
@@ -409,6 +417,8 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
       text: options.text,
       mode,
       matcher: options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options),
+      fail: options.failOn === undefined ? undefined : matcherOf(options.failOn, options),
+      idleMs: options.idleMs,
       waitMs: options.waitMs,
       attempts: options.attempts,
       backoffMs: options.backoffMs,
@@ -419,11 +429,23 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
 
 /** Options of {@link waitForText}. */
 export interface WaitForTextOptions extends TargetOptions, PatternOptions {
-  /** What to look for, line by line. */
-  pattern: Pattern;
+  /** What to look for, line by line (required unless `idleMs` is given). */
+  pattern?: Pattern;
+  /** A line matching this before one matches `pattern` ends the wait at once: `failed`. */
+  failOn?: Pattern;
+  /**
+   * Also wait until the pane has printed nothing for this many milliseconds
+   * (after `pattern` matched; without `pattern`, a wait for quiet: `quiet`).
+   */
+  idleMs?: number;
+  /**
+   * Only output that appears after the call starts counts (text already on
+   * screen, such as a typed command line, never matches).
+   */
+  newOutput?: boolean;
   /** How long to wait, in milliseconds (default 15000): then the outcome is `timed_out`. */
   waitMs?: number;
-  /** Lines of history above the screen to search (default 1000). */
+  /** Lines of history above the screen to search (default 1000); not used with `newOutput`. */
   lines?: number;
 }
 
@@ -447,17 +469,24 @@ export interface WaitForTextOptions extends TargetOptions, PatternOptions {
 export async function waitForText(options: WaitForTextOptions): Promise<WaitOutcome> {
   atLeast("waitMs", options.waitMs);
   atLeast("lines", options.lines);
-  const matcher = matcherOf(options.pattern, options);
+  atLeast("idleMs", options.idleMs);
+  const context = contextOf(options);
+  const wait = {
+    matcher: options.pattern === undefined ? undefined : matcherOf(options.pattern, options),
+    fail: options.failOn === undefined ? undefined : matcherOf(options.failOn, options),
+    idleMs: options.idleMs,
+    waitMs: options.waitMs ?? 15_000,
+  };
+  if (wait.matcher === undefined && wait.idleMs === undefined) {
+    throw new UsageError("waitForText needs a pattern or idleMs");
+  }
   return await withDeadline("waitForText", options, async (signal) => {
-    const { server, target } = await locate(options);
+    const { server, target } = await context.locate(options, { touch: options.touch });
     const pane = await server.pane(target, { signal });
-    return await waitForLine(pane, {
-      matcher,
-      waitMs: options.waitMs ?? 15_000,
-      history: options.lines,
-      signal,
-      label: `pane ${target}`,
-    });
+    const label = `pane ${target}`;
+    return options.newOutput
+      ? await waitForNewText(pane, { ...wait, signal, label, socketDir: context.paths.socketDir })
+      : await waitForLine(pane, { ...wait, history: options.lines, signal, label });
   });
 }
 

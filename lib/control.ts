@@ -41,6 +41,7 @@ const CLOSE_GRACE_MS = 1000;
 export class ControlClient implements AsyncDisposable {
   #seq = 0;
   #closed = false;
+  #lastOutputAt = performance.now();
   #wakers = new Set<() => void>();
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
@@ -95,6 +96,15 @@ export class ControlClient implements AsyncDisposable {
   /** Advances on every relevant notification (and when the client ends). */
   get seq(): number {
     return this.#seq;
+  }
+
+  /**
+   * When the pane (or, without `pane`, any pane of the session) last printed:
+   * the `performance.now()` of its last `%output`, or of the moment the
+   * client attached when it has printed nothing since.
+   */
+  get lastOutputAt(): number {
+    return this.#lastOutputAt;
   }
 
   /** Whether the client has ended (its session or server went away, or it was closed). */
@@ -178,6 +188,7 @@ export class ControlClient implements AsyncDisposable {
     if (inBlock) {
       if (line.startsWith("%end ") || line.startsWith("%error ")) {
         // The first block answers the attach command itself.
+        if (this.#attached) this.#lastOutputAt = performance.now();
         this.#attached?.(line.startsWith("%end "));
         this.#attached = undefined;
         return false;
@@ -188,6 +199,7 @@ export class ControlClient implements AsyncDisposable {
     if (line.startsWith("%output ") || line.startsWith("%extended-output ")) {
       const pane = line.split(" ", 2)[1];
       if (this.#pane === undefined || pane === this.#pane) {
+        this.#lastOutputAt = performance.now();
         if (this.#onOutput && line.startsWith("%output ")) {
           this.#onOutput(decodeOutput(line.slice(9 + pane.length)), pane);
         }

@@ -64,6 +64,8 @@ export interface Anchor {
   historySize: number;
   /** The cursor's screen row then. */
   cursorY: number;
+  /** The cursor's column then (when known). */
+  cursorX?: number;
   /** The alternate screen was on then (a full-screen program). */
   alternateOn: boolean;
 }
@@ -252,16 +254,7 @@ export class Pane {
     mode: SendMode | "line",
     options: PaneSendOptions & { before?: string[] } = {},
   ): Promise<Anchor> {
-    // `before`: commands that must run first in the same call (opening a tap).
-    const first = options.before?.length ? [...options.before, ";"] : [];
-    const anchorArgs = [
-      ...first,
-      "display-message",
-      "-p",
-      "-t",
-      this.id,
-      formatTemplate(["history_size", "cursor_y", "alternate_on"]),
-    ];
+    const anchorArgs = this.#anchorArgs(options.before);
     let stdout = "";
     const once = { ...options, retryTimeouts: false };
     if (mode === "paste") {
@@ -279,14 +272,29 @@ export class Pane {
         stdout = await this.server.run([...anchorArgs, ...typed, ...enter], call);
       });
     }
-    // Commands in `before` may print too: the anchor is the last line.
-    const [historySize, cursorY, alternate] = (stdout.trim().split("\n").at(-1) ?? "")
-      .split(FIELD_SEP);
-    return {
-      historySize: Number(historySize) || 0,
-      cursorY: Number(cursorY) || 0,
-      alternateOn: alternate === "1",
-    };
+    return parseAnchor(stdout);
+  }
+
+  /**
+   * Takes the anchor without sending anything: where the cursor is now,
+   * after the tmux commands of `before` (opening a tap), in the same call.
+   *
+   * @throws {TmuxCommandError} the pane no longer exists.
+   */
+  async anchor(options: CallOptions & { before?: string[] } = {}): Promise<Anchor> {
+    return parseAnchor(await this.server.run(this.#anchorArgs(options.before), options));
+  }
+
+  /** `before` (commands that must run first in the same call), then the anchor's `display-message`. */
+  #anchorArgs(before: string[] = []): string[] {
+    return [
+      ...(before.length ? [...before, ";"] : []),
+      "display-message",
+      "-p",
+      "-t",
+      this.id,
+      formatTemplate(["history_size", "cursor_y", "alternate_on", "cursor_x"]),
+    ];
   }
 
   /**
@@ -367,6 +375,22 @@ export function withBlankLine(text: string): string {
   if (text === "") return "\n";
   if (text.endsWith("\n\n")) return text;
   return text.endsWith("\n") ? `${text}\n` : `${text}\n\n`;
+}
+
+/** The anchor from the output of its `display-message` (the last line: `before` may print too). */
+function parseAnchor(stdout: string): Anchor {
+  const [historySize, cursorY, alternate, cursorX] = (stdout.trim().split("\n").at(-1) ?? "")
+    .split(FIELD_SEP);
+  if (historySize === "") {
+    // For a pane that is gone, tmux 3.3 expands the format with no pane and exits 0.
+    throw new TmuxCommandError("display-message", "can't find pane", 1);
+  }
+  return {
+    historySize: Number(historySize) || 0,
+    cursorY: Number(cursorY) || 0,
+    cursorX: Number(cursorX) || 0,
+    alternateOn: alternate === "1",
+  };
 }
 
 function parseState(line: string): PaneState {

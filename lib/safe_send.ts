@@ -1,7 +1,8 @@
 /**
  * A safe send as one operation: check the pane's health, then send (with
- * retries); with a matcher, take the anchor and send in one atomic tmux call
- * and wait for a matching line in the output that appears after the send.
+ * retries); with a matcher (or a wait for quiet), take the anchor and send in
+ * one atomic tmux call and wait for a matching line in the output that
+ * appears after the send (a failure pattern ends the wait early).
  *
  * @module
  */
@@ -24,6 +25,13 @@ export interface SafeSendOptions {
   mode?: SendMode;
   /** Wait for a line matching this in the output after the send. */
   matcher?: LineMatcher;
+  /** A line matching this in the output after the send (before a match) ends the wait: `failed`. */
+  fail?: LineMatcher;
+  /**
+   * Also wait until the pane has printed nothing for this many milliseconds
+   * (after the match, with `matcher`; alone, a wait for quiet).
+   */
+  idleMs?: number;
   /** How long to wait for the match, in milliseconds (default 30000). */
   waitMs?: number;
   /** Send attempts per tmux call (default 3). */
@@ -78,7 +86,7 @@ export async function safeSend(
     onProgress: progress,
   };
   progress?.(`Sending (${mode}) to ${pane.id}`);
-  if (!matcher) {
+  if (!matcher && options.idleMs === undefined) {
     await pane.send(options.text, mode, send);
     progress?.("Sent");
     return { kind: "sent", pane: pane.id };
@@ -91,6 +99,8 @@ export async function safeSend(
   progress?.("Sent");
   const outcome = await waitForText(pane, {
     matcher,
+    fail: options.fail,
+    idleMs: options.idleMs,
     waitMs: options.waitMs ?? 30_000,
     intervalMs: options.intervalMs,
     // Pressed keys have no echo to leave out; the cursor's row is left out all the same.

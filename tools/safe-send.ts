@@ -17,14 +17,19 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
+import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
 import { Context } from "../lib/context.ts";
 import { parseKeys } from "../lib/keys.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
 import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 
+/** Exit code of a wait that the --fail pattern ended. */
+const FAILED_EXIT = 5;
+
 const USAGE =
-  `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] (-c COMMAND [-l | -m] | --keys KEYS) [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
+  `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
+                    [--keys KEYS] [--fail PATTERN] [--idle SECONDS] [--print-match] [--tail N]
 
 Send a command to a tmux pane safely: check the pane's health first, retry
 failed sends, and optionally wait for PATTERN in the output that follows.
@@ -43,6 +48,12 @@ Options:
                           argument error (exit 4), never typed as text
   -w, --wait PATTERN      wait for PATTERN (extended regex, per line) in the output
                           that appears after the send
+      --fail PATTERN      stop waiting with exit 5 when a line of the output matches
+                          PATTERN before one matches -w (stderr names the line)
+      --idle SECS         also wait until the pane has printed nothing for SECS
+                          (decimals ok); without -w, wait for quiet alone
+      --print-match       print the line that matched -w on stdout
+      --tail N            on timeout, show the last N lines of the pane (default 20)
   -T, --timeout SECS      seconds to wait for PATTERN (default 30; decimals ok)
   -r, --retries N         send attempts in total (default 3)
   -i, --interval SECS     first retry delay, doubled each time (default 0.5)
@@ -52,16 +63,19 @@ Options:
 Without -l or -m the text is sent as tmux keys followed by Enter, so key names
 work (-c C-c sends Ctrl-C); any other text, including text that starts with
 "-" or ends with ";", arrives as typed. With no target, the registry's only
-session is used.
+session is used. A full-screen program (less, vim, top) is matched on its
+whole screen once it has drawn since the send.
 
 Exit codes: 0 sent (and pattern seen), 1 send failed after retries, 2 timed out
-waiting for PATTERN, 3 pane not ready (or gone while waiting), 4 invalid arguments.
+waiting for PATTERN, 3 pane not ready (or gone while waiting), 4 invalid arguments,
+5 the --fail pattern matched first.
 
 Examples:
   safe-send.sh -s my-python -c "print(42)" -w ">>>" -T 10
   safe-send.sh -s my-python -m -c "$(printf 'def foo():\\n    return 42')" -w ">>>"
   safe-send.sh -t work:0.0 -L mysocket -c C-c
   safe-send.sh -s pager --keys Space -w 'line 48'
+  safe-send.sh -s build -c 'make' -w '^make: Leaving' --fail 'error:' -T 600
   safe-send.sh -s shell -c "-la" -l`;
 
 await runTool({
@@ -78,6 +92,10 @@ await runTool({
     retries: { type: "string", short: "r" },
     interval: { type: "string", short: "i" },
     verbose: { type: "boolean", short: "v" },
+    fail: { type: "string" },
+    idle: { type: "string" },
+    "print-match": { type: "boolean" },
+    tail: { type: "string" },
   },
   usageExit: 4,
   exits: [
@@ -126,13 +144,28 @@ await runTool({
     const interval = parseNumber(flags.interval ?? "0.5", {
       message: "interval must be a positive number",
     });
+    const idle = flags.idle === undefined
+      ? undefined
+      : parseNumber(flags.idle, { message: "idle must be a positive number" });
+    const tail = parseNumber(flags.tail ?? String(DEFAULT_TAIL), {
+      integer: true,
+      message: "tail must be an integer",
+    });
     const pattern = flags.wait ?? "";
     const matcher = pattern === "" ? undefined : compilePattern(pattern);
+    const fail = flags.fail === undefined || flags.fail === ""
+      ? undefined
+      : compilePattern(flags.fail);
+    if (fail && !matcher && idle === undefined) {
+      throw new UsageError("Error: --fail needs -w or --idle (something to wait for)");
+    }
 
     const context = new Context();
     const { server, target } = await context.locate({ ...flags, socketName }, { touch: true });
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
     const outcome = await safeSend(server, target, {
+      fail,
+      idleMs: idle === undefined ? undefined : idle * 1000,
       text: command,
       mode: flags.keys !== undefined
         ? "press"
@@ -161,9 +194,26 @@ await runTool({
         return 0;
       case "matched":
         progress?.(`Pattern found: ${outcome.line}`);
+        if (flags["print-match"]) console.log(outcome.line);
         return 0;
+      case "quiet":
+        progress?.("The pane is quiet");
+        return 0;
+      case "failed":
+        console.error(`Error: Failure pattern matched: ${outcome.line}`);
+        return FAILED_EXIT;
       case "timed_out":
-        console.error(`Error: Timeout waiting for pattern '${pattern}'`);
+        console.error(
+          await timeoutReport(
+            pattern === ""
+              ? `Error: Timeout waiting for the pane to be quiet for ${idle}s`
+              : `Error: Timeout waiting for pattern '${pattern}'`,
+            await server.pane(outcome.pane).catch(() => null),
+            target,
+            tail,
+            outcome.lastText,
+          ),
+        );
         return 2;
       case "pane_gone":
         console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
