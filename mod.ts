@@ -73,6 +73,7 @@ export {
   listSessions,
   openSession,
   paneHealth,
+  readSince,
   run,
   send,
   sendKeys,
@@ -86,6 +87,7 @@ export type {
   FindSessionsOptions,
   OperationOptions,
   Pattern,
+  ReadSinceOptions,
   RunCommandOptions,
   SendKeysOptions,
   SendOptions,
@@ -123,12 +125,14 @@ export type { CaptureOptions } from "./lib/capture.ts";
 export type { CreatedSession, KillOutcome, KillStatus, SessionKind } from "./lib/lifecycle.ts";
 export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { PaneInfo } from "./lib/panes.ts";
-export type { SafeSendOutcome } from "./lib/safe_send.ts";
+export type { SafeSendOutcome, SentExtras } from "./lib/safe_send.ts";
 export type { RunOutcome, RunResult } from "./lib/run.ts";
 export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
 export type { Socket } from "./lib/tmux.ts";
 export type { WaitOutcome } from "./lib/wait.ts";
+export { LogUnavailableError } from "./lib/cursor.ts";
+export type { SinceRead } from "./lib/cursor.ts";
 export type { PaneWatch } from "./lib/watch.ts";
 export { ENV_VARS } from "./lib/env.ts";
 export type { Env, EnvVar, Paths } from "./lib/env.ts";

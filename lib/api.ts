@@ -9,6 +9,15 @@
  */
 import type { CaptureOptions } from "./capture.ts";
 import { Context, type Located } from "./context.ts";
+import {
+  cursorAtEnd,
+  cursorNow,
+  LogUnavailableError,
+  openLog,
+  parseCursor,
+  readSince as readLog,
+  type SinceRead,
+} from "./cursor.ts";
 import { InvalidDurationError, UsageError } from "./errors.ts";
 import { filterSessions, socketDescription, socketFiles } from "./find.ts";
 import type { PaneHealth } from "./health.ts";
@@ -269,6 +278,11 @@ export class Session implements AsyncDisposable {
     return run({ type: this.type, ...options, ...this.#where(), command });
   }
 
+  /** The pane's output after a cursor, and a cursor for the next read. See {@link readSince}. */
+  readSince(since?: string, options: OperationOptions = {}): Promise<SinceRead> {
+    return readSince({ ...options, ...this.#where(), since });
+  }
+
   /** Starts watching the pane's output. See {@link watchPane}. */
   watch(options: OperationOptions = {}): Promise<PaneWatch> {
     return watchPane({ ...options, ...this.#where() });
@@ -385,6 +399,13 @@ export interface SendOptions extends TargetOptions, PatternOptions {
   attempts?: number;
   /** First retry delay in ms, doubled each time (default 500). */
   backoffMs?: number;
+  /** Return the output between the send and the end of the wait (`output`). */
+  output?: boolean;
+  /**
+   * Return a read cursor (`cursor`, for {@link readSince}): at the end of
+   * `output` with `output`, else at the send.
+   */
+  cursor?: boolean;
 }
 
 /**
@@ -419,6 +440,8 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
       matcher: options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options),
       fail: options.failOn === undefined ? undefined : matcherOf(options.failOn, options),
       idleMs: options.idleMs,
+      output: options.output,
+      cursor: options.cursor,
       waitMs: options.waitMs,
       attempts: options.attempts,
       backoffMs: options.backoffMs,
@@ -447,6 +470,8 @@ export interface WaitForTextOptions extends TargetOptions, PatternOptions {
   waitMs?: number;
   /** Lines of history above the screen to search (default 1000); not used with `newOutput`. */
   lines?: number;
+  /** Also return a read cursor (`cursor`, for {@link readSince}) taken as the wait begins. */
+  cursor?: boolean;
 }
 
 /**
@@ -466,7 +491,9 @@ export interface WaitForTextOptions extends TargetOptions, PatternOptions {
  * ```
  * @throws {PaneNotFoundError} the pane does not exist when the wait starts.
  */
-export async function waitForText(options: WaitForTextOptions): Promise<WaitOutcome> {
+export async function waitForText(
+  options: WaitForTextOptions,
+): Promise<WaitOutcome & { cursor?: string | null }> {
   atLeast("waitMs", options.waitMs);
   atLeast("lines", options.lines);
   atLeast("idleMs", options.idleMs);
@@ -484,9 +511,57 @@ export async function waitForText(options: WaitForTextOptions): Promise<WaitOutc
     const { server, target } = await context.locate(options, { touch: options.touch });
     const pane = await server.pane(target, { signal });
     const label = `pane ${target}`;
-    return options.newOutput
-      ? await waitForNewText(pane, { ...wait, signal, label, socketDir: context.paths.socketDir })
+    const { socketDir } = context.paths;
+    const cursor = options.cursor ? { cursor: await cursorNow(pane, socketDir) } : {};
+    const outcome = options.newOutput
+      ? await waitForNewText(pane, { ...wait, signal, label, socketDir })
       : await waitForLine(pane, { ...wait, history: options.lines, signal, label });
+    return { ...outcome, ...cursor };
+  });
+}
+
+/** Options of {@link readSince}. */
+export interface ReadSinceOptions extends TargetOptions {
+  /**
+   * A cursor from an earlier call (`cursor` of `readSince`, `send`,
+   * `waitForText` or `run`); without it, nothing is read and the cursor
+   * returned marks the pane's output now.
+   */
+  since?: string;
+}
+
+/**
+ * The pane's output after a cursor, as lines (rendered as a terminal shows
+ * them), and a cursor for the next read. The cursor is a place in the
+ * pane's persistent output log (started by the first call that asks for a
+ * cursor), so it survives history trimming; `linesLost` says how many lines
+ * after it the log no longer keeps (`null`: the log was restarted since).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, readSince, run } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-since", killOnDispose: true });
+ * const { cursor } = await readSince({ session: "doc-since" });
+ * await run({ session: "doc-since", command: "echo since-$((6*7))" });
+ * const read = await readSince({ session: "doc-since", since: cursor });
+ * assert.ok(read.lines.includes("since-42"));
+ * ```
+ * @throws {UsageError} `since` is not a cursor, or is another pane's.
+ * @throws {LogUnavailableError} the pane's output is piped elsewhere.
+ */
+export async function readSince(options: ReadSinceOptions = {}): Promise<SinceRead> {
+  const context = contextOf(options);
+  if (options.since !== undefined) parseCursor(options.since);
+  return await withDeadline("readSince", options, async (signal) => {
+    const { server, target } = await context.locate(options, { touch: options.touch });
+    const pane = await server.pane(target, { signal });
+    const { socketDir } = context.paths;
+    if (options.since !== undefined) return await readLog(pane, socketDir, options.since);
+    const cursor = await cursorNow(pane, socketDir);
+    if (cursor === null) throw new LogUnavailableError(pane.id);
+    return { lines: [], cursor, linesLost: 0 };
   });
 }
 
@@ -540,6 +615,8 @@ export interface RunCommandOptions extends TargetOptions {
    * holds the whole output (`outputFile`).
    */
   maxLines?: number;
+  /** Also return a read cursor (`cursor`, for {@link readSince}) at the end of the run. */
+  cursor?: boolean;
 }
 
 /**
@@ -562,21 +639,26 @@ export interface RunCommandOptions extends TargetOptions {
  * ```
  * @throws {PaneNotFoundError} the pane does not exist.
  */
-export async function run(options: RunCommandOptions): Promise<RunOutcome> {
+export async function run(
+  options: RunCommandOptions,
+): Promise<RunOutcome & { cursor?: string | null }> {
   atLeast("waitMs", options.waitMs);
   atLeast("maxLines", options.maxLines, 1);
   const context = contextOf(options);
   return await withDeadline("run", options, async (signal) => {
     const { server, target, entry } = await context.locate(options, { touch: options.touch });
     const entryType = entry?.type;
-    return await runCommand(server, target, {
+    const { socketDir } = context.paths;
+    const log = options.cursor ? await openLog(server, target, socketDir) : null;
+    const outcome = await runCommand(server, target, {
       command: options.command,
       type: options.type ?? (typeof entryType === "string" ? entryType : undefined),
       waitMs: options.waitMs,
       maxLines: options.maxLines,
-      socketDir: context.paths.socketDir,
+      socketDir,
       signal,
     });
+    return options.cursor ? { ...outcome, cursor: cursorAtEnd(log) } : outcome;
   });
 }
 

@@ -22,6 +22,8 @@ import type { Context } from "./context.ts";
 import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { removeSessionOutput } from "./output.ts";
+import { openLog } from "./cursor.ts";
+import { afterHistoryLimit, HISTORY_LIMIT_AFTER, HISTORY_LIMIT_BEFORE } from "./history.ts";
 import { ensureSocketDir } from "./safety.ts";
 import type { CallOptions, Server } from "./server.ts";
 
@@ -143,6 +145,7 @@ export async function createSession(
   let stdout: string;
   try {
     stdout = await server.run([
+      ...HISTORY_LIMIT_BEFORE,
       "new-session",
       "-d",
       // tmux expands formats in these two (`#(cmd)` would run cmd): keep them literal.
@@ -155,8 +158,10 @@ export async function createSession(
       formatTemplate(CREATED_FIELDS),
       ...kind.env.flatMap((assignment) => ["-e", assignment]),
       ...kind.command,
+      ...HISTORY_LIMIT_AFTER,
     ], call);
-  } catch (error) {
+  } catch (caught) {
+    const error = await afterHistoryLimit(server, caught, "new-session");
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
       throw new SessionExistsError(name, "tmux");
     }
@@ -190,6 +195,8 @@ export async function createSession(
       throw error;
     }
   }
+  // Read cursors: the pane's output log starts with the session (bookkeeping: never fails it).
+  await openLog(server, target, context.paths.socketDir).catch(() => null);
   return { name, socket, target, type: kind.type, pid, window, registered: register };
 }
 

@@ -477,7 +477,7 @@ export async function runCommand(
   const mode = await paneMode(pane, target, options.type, signal);
   await using tap = options.socketDir === undefined
     ? null
-    : await PaneTap.create(pane, options.socketDir);
+    : await PaneTap.open(pane, options.socketDir);
   const plan = planFor(mode, options.command, tap !== null);
   const before = tap ? tap.startArgs() : [];
 

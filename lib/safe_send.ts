@@ -11,6 +11,8 @@ import { parseKeys } from "./keys.ts";
 import type { LineMatcher } from "./lines.ts";
 import { type SendMode, withBlankLine } from "./pane.ts";
 import type { Server } from "./server.ts";
+import { cursorAt } from "./cursor.ts";
+import { PaneLog } from "./log.ts";
 import { PaneTap } from "./tap.ts";
 import { waitForText, type WaitOutcome } from "./wait.ts";
 
@@ -49,13 +51,33 @@ export interface SafeSendOptions {
    * into its private space, so a match is found however much was printed.
    */
   socketDir?: string;
+  /**
+   * Return the output between the send and the end of the wait (`output`):
+   * the lines after the typed line, as a terminal shows them (the whole
+   * screen for a full-screen program).
+   */
+  output?: boolean;
+  /**
+   * Return a read cursor (`cursor`; needs `socketDir`): at the end of
+   * `output` with `output`, else at the send. The pane's output log is
+   * started first if it has none.
+   */
+  cursor?: boolean;
+}
+
+/** What a send and its wait can return besides how they ended. */
+export interface SentExtras {
+  /** The output between the send and the end of the wait (with `output`). */
+  output?: string[];
+  /** A read cursor (with `cursor`); `null` when the pane's output can't be logged. */
+  cursor?: string | null;
 }
 
 /** How a safe send ended: not sent (pane not healthy), sent, or sent and then a wait outcome. */
 export type SafeSendOutcome =
   | { kind: "not_ready"; status: HealthStatus; health: PaneHealth }
-  | { kind: "sent"; pane: string }
-  | (WaitOutcome & { pane: string });
+  | ({ kind: "sent"; pane: string } & SentExtras)
+  | (WaitOutcome & { pane: string } & SentExtras);
 
 /**
  * Sends text to the healthy pane `target` points at and optionally waits for
@@ -85,19 +107,27 @@ export async function safeSend(
     signal,
     onProgress: progress,
   };
+  const { socketDir } = options;
+  // A cursor needs the pane's log, and the send's tap then reads that log.
+  const log = options.cursor && socketDir !== undefined
+    ? await PaneLog.open(pane, socketDir)
+    : null;
   progress?.(`Sending (${mode}) to ${pane.id}`);
   if (!matcher && options.idleMs === undefined) {
+    const at = log?.end(true);
     await pane.send(options.text, mode, send);
     progress?.("Sent");
-    return { kind: "sent", pane: pane.id };
+    const cursor = !options.cursor ? {} : { cursor: log && cursorAt(log, at ?? 0) };
+    return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };
   }
   const text = mode === "paste" ? withBlankLine(options.text) : options.text;
-  await using tap = options.socketDir === undefined
-    ? null
-    : await PaneTap.create(pane, options.socketDir);
+  await using tap = socketDir === undefined ? null : await PaneTap.open(pane, socketDir);
+  const sentAt = tap?.offset ?? 0;
   const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
   progress?.("Sent");
+  let output: string[] = [];
   const outcome = await waitForText(pane, {
+    collect: options.output ? (lines) => output = lines : undefined,
     matcher,
     fail: options.fail,
     idleMs: options.idleMs,
@@ -110,5 +140,11 @@ export async function safeSend(
     signal,
     onProgress: progress,
   });
-  return { ...outcome, pane: pane.id };
+  const extras: SentExtras = {};
+  if (options.output) extras.output = output;
+  if (options.cursor) {
+    const read = tap?.log;
+    extras.cursor = read ? cursorAt(read, options.output ? tap!.offset : sentAt) : null;
+  }
+  return { ...outcome, pane: pane.id, ...extras };
 }

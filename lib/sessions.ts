@@ -8,6 +8,7 @@
 import { basename } from "./path.ts";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
+import { stopSessionLogs } from "./log.ts";
 import { removeSessionOutput } from "./output.ts";
 import { indexPanes, type PaneIndex, panesOfTarget, targetSession } from "./panes.ts";
 import { isUsableEntry, type Registry, type RegistryData, sessionNames } from "./registry.ts";
@@ -266,15 +267,19 @@ export async function cleanupSessions(
       timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
       signal,
     });
-    const sessions = new Set<string>();
+    const sessions = new Map<string, string>();
     for (const { name } of items) {
       const entry = data.sessions[name];
-      if (isUsableEntry(entry)) sessions.add(targetSession(entry.target));
+      if (isUsableEntry(entry)) sessions.set(targetSession(entry.target), entry.socket);
       delete data.sessions[name];
     }
     if (options.socketDir !== undefined) {
       // Output files are bookkeeping: one that can't be removed does not fail the cleanup.
-      for (const session of sessions) {
+      for (const [session, socket] of sessions) {
+        await stopSessionLogs(serverOf(socket), options.socketDir, session, {
+          timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
+          signal,
+        });
         await removeSessionOutput(options.socketDir, session).catch(() => {});
       }
     }

@@ -12,29 +12,72 @@
  *
  * @module
  */
+import { PaneLog } from "./log.ts";
 import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
 import { formatLiteral, shellWord } from "./quote.ts";
 import { ensurePrivateDir } from "./safety.ts";
+
+/**
+ * A shell command as `pipe-pane` takes it: tmux expands formats (`#`) and
+ * strftime sequences (`%`) in it before `/bin/sh` runs it, so both are
+ * doubled to reach the shell as written (paths may hold either: a session's
+ * output folder is named with `%XX` escapes).
+ */
+export function pipeCommand(command: string): string {
+  return formatLiteral(command).replaceAll("%", "%%");
+}
 
 /** The private folder of taps and output files under a socket folder. */
 export function privateDir(socketDir: string): string {
   return join(socketDir, ".ctmux");
 }
 
-/** An open (or about to be opened) tap on one pane. */
+/**
+ * An open (or about to be opened) tap on one pane: a temporary file of its
+ * own, or a reader of the pane's persistent output log (`log.ts`) from the
+ * offset where it was opened.
+ */
 export class PaneTap {
-  /** The file the pane's output goes to. */
+  /** The file the pane's output goes to (a temporary tap), or the log's folder. */
   readonly file: string;
   readonly #pane: Pane;
-  readonly #handle: Deno.FsFile;
+  readonly #handle: Deno.FsFile | null;
+  readonly #log: PaneLog | null;
   #offset = 0;
   #closed = false;
 
-  private constructor(pane: Pane, file: string, handle: Deno.FsFile) {
+  private constructor(pane: Pane, file: string, handle: Deno.FsFile | null, log: PaneLog | null) {
     this.#pane = pane;
     this.file = file;
     this.#handle = handle;
+    this.#log = log;
+  }
+
+  /**
+   * A tap for a wait or a run: when the pane has its persistent output log,
+   * a reader of it from its end now (there is one pipe per pane: the log's
+   * is reused, and {@link PaneTap.startArgs} is then empty); else a
+   * temporary tap, as {@link PaneTap.create} makes. `null` when neither is
+   * possible.
+   */
+  static async open(pane: Pane, socketDir: string): Promise<PaneTap | null> {
+    const log = await PaneLog.find(pane, socketDir);
+    if (log === null) return await PaneTap.create(pane, socketDir);
+    const tap = new PaneTap(pane, log.dir, null, log);
+    // Bytes the pane printed before now must not count as output after it.
+    tap.#offset = log.end(true);
+    return tap;
+  }
+
+  /** The pane's log this tap reads, if it reads one. */
+  get log(): PaneLog | null {
+    return this.#log;
+  }
+
+  /** Where the next read starts, in the log's offsets (for a log-backed tap). */
+  get offset(): number {
+    return this.#offset;
   }
 
   /**
@@ -69,23 +112,32 @@ export class PaneTap {
       if (error instanceof Error) return null;
       throw error;
     }
-    return new PaneTap(pane, file, handle);
+    return new PaneTap(pane, file, handle, null);
   }
 
-  /** tmux arguments that open the pipe into this tap's file (`-O`: output only). */
+  /**
+   * tmux arguments that open the pipe into this tap's file (`-O`: output
+   * only); none for a reader of the pane's log (its pipe is open already).
+   */
   startArgs(): string[] {
-    // tmux expands formats in the command, then runs it with /bin/sh.
+    if (this.#log !== null) return [];
     return [
       "pipe-pane",
       "-O",
       "-t",
       this.#pane.id,
-      formatLiteral(`exec cat >> ${shellWord(this.file)}`),
+      pipeCommand(`exec cat >> ${shellWord(this.file)}`),
     ];
   }
 
   /** The bytes written since the last read (empty when none). */
   read(): Uint8Array {
+    if (this.#log !== null) {
+      const { bytes, to } = this.#log.read(this.#offset);
+      this.#offset = to;
+      return bytes;
+    }
+    if (this.#handle === null) return new Uint8Array(0);
     const size = this.#handle.statSync().size;
     if (size <= this.#offset) return new Uint8Array(0);
     const buffer = new Uint8Array(size - this.#offset);
@@ -100,9 +152,9 @@ export class PaneTap {
     return buffer.subarray(0, got);
   }
 
-  /** Closes the pipe (if it was opened) and removes the file. */
+  /** Closes the pipe (if it was opened) and removes the file; a log reader leaves the log as it is. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#handle === null) return;
     this.#closed = true;
     await this.#pane.server.run(["pipe-pane", "-t", this.#pane.id]).catch(() => {});
     this.#handle.close();

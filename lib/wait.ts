@@ -56,6 +56,13 @@ export interface WaitOptions extends UntilOptions {
    * line, whatever the pane's history keeps) instead of from the grid.
    */
   tap?: PaneTap;
+  /**
+   * Called once as the wait ends (however it ends) with the lines it was
+   * looking at: the output after the anchor (everything the tap has by
+   * then), the whole screen of a full-screen program, or the pane's last
+   * lines.
+   */
+  collect?: (lines: string[]) => void;
 }
 
 /** What ends a wait for text (before `idleMs`, if any). */
@@ -79,6 +86,7 @@ export async function waitForText(pane: Pane, options: WaitOptions): Promise<Wai
     : new RecentLines(options.history ?? 1000);
   const probe = new LineWait(view, options);
   const outcome = await waitUntil(pane, probe, options);
+  options.collect?.(probe.output());
   switch (outcome.kind) {
     case "done":
       return outcome.value;
@@ -113,7 +121,7 @@ export async function waitForNewText(pane: Pane, options: NewTextOptions): Promi
   checkWanted(options);
   await using tap = options.socketDir === undefined
     ? null
-    : await PaneTap.create(pane, options.socketDir);
+    : await PaneTap.open(pane, options.socketDir);
   const anchor = await pane.anchor({ before: tap?.startArgs(), signal: options.signal });
   return await waitForText(pane, { ...options, after: { anchor }, tap: tap ?? undefined });
 }
@@ -139,6 +147,8 @@ interface LineView {
   printed(snapshot: PaneSnapshot): boolean;
   /** The text looked at last (a timed-out wait reports it). */
   readonly lastText: string;
+  /** Every line the view holds now (after reading what is left to read). */
+  output(): string[];
   /** The text sent at the anchor, if any: its echo is not output. */
   readonly sent?: string;
 }
@@ -164,6 +174,12 @@ class LineWait implements Probe<Found> {
 
   get lastText(): string {
     return this.#screen ? this.#screenText : this.#view.lastText;
+  }
+
+  /** The lines the wait was looking at: the screen (full-screen programs) or the view's. */
+  output(): string[] {
+    const lines = this.#view.output();
+    return this.#screen ? this.#screenText.split("\n") : lines;
   }
 
   capture(): CaptureOptions | null {
@@ -217,6 +233,10 @@ class RecentLines implements LineView {
   printed(): boolean {
     return true;
   }
+
+  output(): string[] {
+    return this.lastText === "" ? [] : this.lastText.split("\n");
+  }
 }
 
 /** The output lines after the anchor, read from the pane's grid. */
@@ -225,6 +245,7 @@ class GridAfter implements LineView {
   readonly sent?: string;
   readonly #view: AnchoredView;
   #firstScreen?: string;
+  #lines: string[] = [];
 
   constructor(private readonly after: AfterSend, onProgress?: (message: string) => void) {
     this.sent = after.sent;
@@ -245,7 +266,12 @@ class GridAfter implements LineView {
       ? afterCursor(rows, this.after.anchor.cursorX ?? 0)
       : outputAfterSend(rows, this.after.sent);
     this.lastText = lines.join("\n");
+    this.#lines = lines;
     return { lines, more: false };
+  }
+
+  output(): string[] {
+    return this.#lines;
   }
 
   printed({ lines }: PaneSnapshot): boolean {
@@ -298,11 +324,20 @@ class StreamAfter implements LineView {
     return this.#printed;
   }
 
+  output(): string[] {
+    this.#read();
+    return this.#all();
+  }
+
+  /** Every output line: after a send, its echo (the first line) is not output. */
+  #all(): string[] {
+    const all = this.#stream.all();
+    return this.after.sent === undefined ? all : outputAfterSend(all, this.after.sent);
+  }
+
   /** The output lines not checked yet (the last one again, as it may have grown). */
   #newLines(): string[] {
-    // After a send, its echo (the first line) is not output; after a plain anchor, all of it is.
-    const all = this.#stream.all();
-    const lines = this.after.sent === undefined ? all : outputAfterSend(all, this.after.sent);
+    const lines = this.#all();
     this.lastText = lines.slice(-LAST_TEXT_LINES).join("\n");
     // Lines matched before are not matched again; the last (maybe partial) one is.
     const from = Math.max(0, this.#checked - 1);

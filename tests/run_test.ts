@@ -114,6 +114,7 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
       "lines_total",
       "output_file",
       "output_lost",
+      "cursor",
     ]);
     equal(out.output, "hi there");
     equal(out.exit_code, 0);

@@ -1,40 +1,8 @@
 import { deepEqual, equal, match as assertMatch, ok as assert } from "node:assert/strict";
 import { join } from "node:path";
 import { waitForText } from "../lib/api.ts";
-import { Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
-
-const BASH = ["env", "PS1=$ ", "bash", "--norc", "--noprofile"];
-
-async function screen(box: Sandbox, sock: string, target: string): Promise<string> {
-  return await box.tmux(sock, "capture-pane", "-p", "-J", "-t", target);
-}
-
-/** A bash session `name` at its prompt, registered, in the sandbox's root folder. */
-async function shell(box: Sandbox, sock: string, name: string): Promise<void> {
-  await box.tmux(
-    sock,
-    "new-session",
-    "-d",
-    "-s",
-    name,
-    "-x",
-    "80",
-    "-y",
-    "24",
-    "-c",
-    box.root,
-    ...BASH,
-  );
-  await waitUntil(async () => (await screen(box, sock, `=${name}:`)).startsWith("$ "));
-  const registry = await box.registry().catch(() => ({ sessions: {} }));
-  await box.writeSessions({ ...registry.sessions, [name]: entry(sock, `${name}:0.0`) });
-}
-
-/** Types a command line into a session (no tool involved). */
-async function type(box: Sandbox, sock: string, name: string, line: string): Promise<void> {
-  await box.tmux(sock, "send-keys", "-t", `=${name}:`, "-l", "--", line);
-  await box.tmux(sock, "send-keys", "-t", `=${name}:`, "Enter");
-}
+import { Sandbox, waitUntil } from "./helpers.ts";
+import { screen, shell, type } from "./fixtures/shell_panes.ts";
 
 Deno.test("wait-for-text --new counts only output after it starts", async (t) => {
   await using box = await Sandbox.create();

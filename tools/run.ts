@@ -17,6 +17,7 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
+import { cursorAtEnd, openLog } from "../lib/cursor.ts";
 import { runCommand } from "../lib/run.ts";
 import {
   checkSocketNeedsTarget,
@@ -42,7 +43,8 @@ Options:
                         private file holds the whole output
       --json            print {"output", "exit_code", "timed_out", "duration_ms",
                         "run_id", "truncated", "lines_total", "output_file",
-                        "output_lost"}
+                        "output_lost", "cursor"}: cursor (for capture-pane.sh
+                        --since) marks the pane's output when the run ended
   -h, --help            show this help
 
 In a shell (a "shell" session, or a pane running bash, sh, zsh, ...) stdout
@@ -108,6 +110,8 @@ await runTool({
 
     const context = new Context();
     const { server, target, entry } = await context.locate(flags, { touch: true });
+    // A cursor (--json) needs the pane's output log; the run then reads that log.
+    const log = flags.json ? await openLog(server, target, context.paths.socketDir) : null;
     const outcome = await runCommand(server, target, {
       command,
       type: typeof entry?.type === "string" ? entry.type : undefined,
@@ -130,6 +134,7 @@ await runTool({
         lines_total: outcome.linesTotal,
         output_file: outcome.outputFile ?? null,
         output_lost: outcome.outputLost,
+        cursor: cursorAtEnd(log),
       });
     } else if (outcome.output !== "") {
       console.log(outcome.output);

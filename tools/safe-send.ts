@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parseNumber, runTool } from "../lib/cli.ts";
+import { parseNumber, printJson, runTool } from "../lib/cli.ts";
 import {
   InvalidPatternError,
   SendFailedError,
@@ -29,7 +29,7 @@ const FAILED_EXIT = 5;
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
-                    [--keys KEYS] [--fail PATTERN] [--idle SECONDS] [--print-match] [--tail N]
+                    [--keys KEYS] [--fail PATTERN] [--idle SECONDS] [--print | --print-match] [--json] [--tail N]
 
 Send a command to a tmux pane safely: check the pane's health first, retry
 failed sends, and optionally wait for PATTERN in the output that follows.
@@ -52,7 +52,15 @@ Options:
                           PATTERN before one matches -w (stderr names the line)
       --idle SECS         also wait until the pane has printed nothing for SECS
                           (decimals ok); without -w, wait for quiet alone
+      --print             print on stdout the output between the send and the end of
+                          the wait (-w match, --idle, --fail or timeout), from the
+                          pane's byte stream: a debugger step in one call
       --print-match       print the line that matched -w on stdout
+      --json              print {"result", "line", "cursor"} ("output": [...] with
+                          --print): result is sent, matched, quiet, failed,
+                          timed_out, pane_gone or not_ready; cursor (for
+                          capture-pane.sh --since) is at the end of the printed
+                          output with --print, else at the send
       --tail N            on timeout, show the last N lines of the pane (default 20)
   -T, --timeout SECS      seconds to wait for PATTERN (default 30; decimals ok)
   -r, --retries N         send attempts in total (default 3)
@@ -76,6 +84,7 @@ Examples:
   safe-send.sh -t work:0.0 -L mysocket -c C-c
   safe-send.sh -s pager --keys Space -w 'line 48'
   safe-send.sh -s build -c 'make' -w '^make: Leaving' --fail 'error:' -T 600
+  safe-send.sh -s debug -c n -w '^\\(Pdb\\) ' --print
   safe-send.sh -s shell -c "-la" -l`;
 
 await runTool({
@@ -95,6 +104,8 @@ await runTool({
     fail: { type: "string" },
     idle: { type: "string" },
     "print-match": { type: "boolean" },
+    print: { type: "boolean" },
+    json: { type: "boolean" },
     tail: { type: "string" },
   },
   usageExit: 4,
@@ -159,6 +170,12 @@ await runTool({
     if (fail && !matcher && idle === undefined) {
       throw new UsageError("Error: --fail needs -w or --idle (something to wait for)");
     }
+    if (flags.print && !matcher && idle === undefined) {
+      throw new UsageError("Error: --print needs -w or --idle (the end of the output to print)");
+    }
+    if (flags.print && flags["print-match"]) {
+      throw new UsageError("Error: use either --print or --print-match (--json gives both)");
+    }
 
     const context = new Context();
     const { server, target } = await context.locate({ ...flags, socketName }, { touch: true });
@@ -181,43 +198,62 @@ await runTool({
       intervalMs: interval * 1000,
       onProgress: progress,
       socketDir: context.paths.socketDir,
+      output: flags.print,
+      cursor: flags.json,
     });
-    switch (outcome.kind) {
-      case "not_ready":
-        console.error(
-          `Error: Pane not ready (health check failed with exit code ${
-            HEALTH_EXIT_CODES[outcome.status]
-          })`,
-        );
-        return 3;
-      case "sent":
-        return 0;
-      case "matched":
-        progress?.(`Pattern found: ${outcome.line}`);
-        if (flags["print-match"]) console.log(outcome.line);
-        return 0;
-      case "quiet":
-        progress?.("The pane is quiet");
-        return 0;
-      case "failed":
-        console.error(`Error: Failure pattern matched: ${outcome.line}`);
-        return FAILED_EXIT;
-      case "timed_out":
-        console.error(
-          await timeoutReport(
-            pattern === ""
-              ? `Error: Timeout waiting for the pane to be quiet for ${idle}s`
-              : `Error: Timeout waiting for pattern '${pattern}'`,
-            await server.pane(outcome.pane).catch(() => null),
-            target,
-            tail,
-            outcome.lastText,
-          ),
-        );
-        return 2;
-      case "pane_gone":
-        console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
-        return 3;
+    const code = await report();
+    if (flags.json) {
+      printJson({
+        result: outcome.kind,
+        line: "line" in outcome ? outcome.line : null,
+        cursor: "cursor" in outcome ? outcome.cursor ?? null : null,
+        ...(flags.print ? { output: "output" in outcome ? outcome.output ?? [] : [] } : {}),
+      });
+    } else if (flags.print && "output" in outcome && outcome.output?.length) {
+      console.log(outcome.output.join("\n"));
+    } else if (flags["print-match"] && outcome.kind === "matched") {
+      console.log(outcome.line);
+    }
+    return code;
+
+    /** The outcome's messages on stderr, and its exit code. */
+    async function report(): Promise<number> {
+      switch (outcome.kind) {
+        case "not_ready":
+          console.error(
+            `Error: Pane not ready (health check failed with exit code ${
+              HEALTH_EXIT_CODES[outcome.status]
+            })`,
+          );
+          return 3;
+        case "sent":
+          return 0;
+        case "matched":
+          progress?.(`Pattern found: ${outcome.line}`);
+          return 0;
+        case "quiet":
+          progress?.("The pane is quiet");
+          return 0;
+        case "failed":
+          console.error(`Error: Failure pattern matched: ${outcome.line}`);
+          return FAILED_EXIT;
+        case "timed_out":
+          console.error(
+            await timeoutReport(
+              pattern === ""
+                ? `Error: Timeout waiting for the pane to be quiet for ${idle}s`
+                : `Error: Timeout waiting for pattern '${pattern}'`,
+              await server.pane(outcome.pane).catch(() => null),
+              target,
+              tail,
+              outcome.lastText,
+            ),
+          );
+          return 2;
+        case "pane_gone":
+          console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
+          return 3;
+      }
     }
   },
 });

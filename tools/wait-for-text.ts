@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseNumber, runTool } from "../lib/cli.ts";
+import { parseNumber, printJson, runTool } from "../lib/cli.ts";
 import {
   InvalidPatternError,
   TmuxNotFoundError,
@@ -14,13 +14,14 @@ import {
 } from "../lib/errors.ts";
 import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
 import { Context } from "../lib/context.ts";
+import { cursorNow } from "../lib/cursor.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/target.ts";
 import { waitForNewText, waitForText } from "../lib/wait.ts";
 
 const USAGE =
   `Usage: wait-for-text.sh [-s NAME | -t TARGET [-S SOCKET]] -p PATTERN [-F] [-T SECONDS] [-i SECONDS] [-l LINES] [-h]
-                        [--new] [--fail PATTERN] [--idle SECONDS] [--print-match] [--tail N]
+                        [--new] [--fail PATTERN] [--idle SECONDS] [--print-match] [--json] [--tail N]
 
 Wait until a tmux pane shows a line matching PATTERN.
 
@@ -41,6 +42,9 @@ Options:
       --idle SECS       also wait until the pane has printed nothing for SECS
                         (decimals ok); without -p, wait for quiet alone
       --print-match     print the matching line on stdout
+      --json            print {"result", "line", "cursor"}: result is matched, quiet,
+                        failed, timed_out or pane_gone; cursor (for capture-pane.sh
+                        --since) marks the pane's output when the wait began
       --tail N          on timeout, show the last N lines of the pane (default 20)
   -h, --help            show this help
 
@@ -76,6 +80,7 @@ await runTool({
     fail: { type: "string" },
     idle: { type: "string" },
     "print-match": { type: "boolean" },
+    json: { type: "boolean" },
     tail: { type: "string" },
   },
   usageExit: 1,
@@ -121,12 +126,17 @@ await runTool({
       intervalMs: interval * 1000,
       label: `pane ${target}`,
     };
+    const cursor = flags.json ? await cursorNow(pane, context.paths.socketDir) : null;
     const outcome = flags.new
       ? await waitForNewText(pane, { ...wait, socketDir: context.paths.socketDir })
       : await waitForText(pane, { ...wait, history: lines });
+    if (flags.json) {
+      printJson({ result: outcome.kind, line: "line" in outcome ? outcome.line : null, cursor });
+    } else if (flags["print-match"] && outcome.kind === "matched") {
+      console.log(outcome.line);
+    }
     switch (outcome.kind) {
       case "matched":
-        if (flags["print-match"]) console.log(outcome.line);
         return 0;
       case "quiet":
         return 0;
