@@ -77,6 +77,7 @@ export {
   listSessions,
   openSession,
   paneHealth,
+  readSince,
   resumeRun,
   run,
   send,
@@ -92,6 +93,7 @@ export type {
   OperationOptions,
   OperationProgress,
   Pattern,
+  ReadSinceOptions,
   ResumeRunOptions,
   RunCommandOptions,
   SendKeysOptions,
@@ -140,13 +142,15 @@ export type { CaptureOptions } from "./lib/capture.ts";
 export type { CreatedSession, KillOutcome, KillStatus, SessionKind } from "./lib/lifecycle.ts";
 export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { PaneInfo } from "./lib/panes.ts";
-export type { SafeSendOutcome } from "./lib/safe_send.ts";
+export type { SafeSendOutcome, SentExtras } from "./lib/safe_send.ts";
 export { RUN_MODES } from "./lib/run.ts";
 export type { RunMode, RunOutcome, RunResult } from "./lib/run.ts";
 export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
 export type { CallOptions, RunTmuxOptions, Socket } from "./lib/tmux.ts";
 export type { WaitOutcome } from "./lib/wait.ts";
+export { LogUnavailableError } from "./lib/cursor.ts";
+export type { SinceRead } from "./lib/cursor.ts";
 export type { PaneWatch } from "./lib/watch.ts";
 export type { Spawner } from "./lib/control.ts";
 export { ENV_VARS } from "./lib/env.ts";

@@ -9,7 +9,16 @@
  */
 import type { CaptureOptions } from "./capture.ts";
 import { Context, type Located } from "./context.ts";
-import { InvalidDurationError } from "./errors.ts";
+import {
+  cursorAtEnd,
+  cursorNow,
+  LogUnavailableError,
+  openLog,
+  parseCursor,
+  readSince as readLog,
+  type SinceRead,
+} from "./cursor.ts";
+import { InvalidDurationError, UsageError } from "./errors.ts";
 import { filterSessions, socketDescription, socketFiles } from "./find.ts";
 import type { PaneHealth } from "./health.ts";
 import {
@@ -43,7 +52,7 @@ import { parseDuration, withDeadline } from "./time.ts";
 import type { TargetSpec } from "./target.ts";
 import type { Socket } from "./tmux.ts";
 import { atLeast, oneOf } from "./validate.ts";
-import { waitForText as waitForLine, type WaitOutcome } from "./wait.ts";
+import { waitForNewText, waitForText as waitForLine, type WaitOutcome } from "./wait.ts";
 import { type PaneWatch, watchPane as watch } from "./watch.ts";
 
 /** The bounds every operation takes. */
@@ -337,6 +346,11 @@ export class Session implements AsyncDisposable {
     return resumeRun({ ...options, ...this.#where(), runId });
   }
 
+  /** The pane's output after a cursor, and a cursor for the next read. See {@link readSince}. */
+  readSince(since?: string, options: OperationOptions = {}): Promise<SinceRead> {
+    return readSince({ ...options, ...this.#where(), since });
+  }
+
   /** Starts watching the pane's output. See {@link watchPane}. */
   watch(options: OperationOptions = {}): Promise<PaneWatch> {
     return watchPane({ ...options, ...this.#where() });
@@ -431,16 +445,35 @@ export async function sendKeys(options: SendKeysOptions): Promise<void> {
 export interface SendOptions extends TargetOptions, PatternOptions {
   /** The text. */
   text: string;
-  /** `keys` (default: key names work, then Enter), `literal` (no Enter) or `paste` (a block). */
+  /**
+   * `keys` (default: key names work, then Enter), `literal` (no Enter),
+   * `paste` (a block) or `press` (`text` is tmux key names separated by
+   * blanks, such as `"Space"` or `"Escape : q Enter"`; an unknown name is a
+   * `UsageError`; no Enter is added).
+   */
   mode?: SendMode;
   /** Wait for a line matching this in the output after the send. */
   waitFor?: Pattern;
+  /** A line of the output after the send matching this first ends the wait: `failed`. */
+  failOn?: Pattern;
+  /**
+   * Also wait until the pane has printed nothing for this many milliseconds
+   * (after `waitFor` matched; without `waitFor`, a wait for quiet: `quiet`).
+   */
+  idleMs?: number;
   /** How long to wait for `waitFor`, in milliseconds (default 30000): then `timed_out`. */
   waitMs?: number;
   /** Send attempts per tmux call (default 3). */
   attempts?: number;
   /** First retry delay in ms, doubled each time (default 500). */
   backoffMs?: number;
+  /** Return the output between the send and the end of the wait (`output`). */
+  output?: boolean;
+  /**
+   * Return a read cursor (`cursor`, for {@link readSince}): at the end of
+   * `output` with `output`, else at the send.
+   */
+  cursor?: boolean;
 }
 
 /**
@@ -463,6 +496,7 @@ export interface SendOptions extends TargetOptions, PatternOptions {
 export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const mode = oneOf("mode", options.mode, SEND_MODES);
   atLeast("waitMs", options.waitMs);
+  atLeast("idleMs", options.idleMs);
   atLeast("attempts", options.attempts, 1);
   const matcher = options.waitFor === undefined ? undefined : matcherOf(options.waitFor, options);
   const totalMs = matcher ? options.waitMs ?? 30_000 : undefined;
@@ -475,6 +509,10 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
         text: options.text,
         mode,
         matcher,
+        fail: options.failOn === undefined ? undefined : matcherOf(options.failOn, options),
+        idleMs: options.idleMs,
+        output: options.output,
+        cursor: options.cursor,
         waitMs: totalMs,
         attempts: options.attempts,
         backoffMs: options.backoffMs,
@@ -486,12 +524,26 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
 
 /** Options of {@link waitForText}. */
 export interface WaitForTextOptions extends TargetOptions, PatternOptions {
-  /** What to look for, line by line. */
-  pattern: Pattern;
+  /** What to look for, line by line (required unless `idleMs` is given). */
+  pattern?: Pattern;
+  /** A line matching this before one matches `pattern` ends the wait at once: `failed`. */
+  failOn?: Pattern;
+  /**
+   * Also wait until the pane has printed nothing for this many milliseconds
+   * (after `pattern` matched; without `pattern`, a wait for quiet: `quiet`).
+   */
+  idleMs?: number;
+  /**
+   * Only output that appears after the call starts counts (text already on
+   * screen, such as a typed command line, never matches).
+   */
+  newOutput?: boolean;
   /** How long to wait, in milliseconds (default 15000): then the outcome is `timed_out`. */
   waitMs?: number;
-  /** Lines of history above the screen to search (default 1000). */
+  /** Lines of history above the screen to search (default 1000); not used with `newOutput`. */
   lines?: number;
+  /** Also return a read cursor (`cursor`, for {@link readSince}) taken as the wait begins. */
+  cursor?: boolean;
 }
 
 /**
@@ -511,23 +563,82 @@ export interface WaitForTextOptions extends TargetOptions, PatternOptions {
  * ```
  * @throws {PaneNotFoundError} the pane does not exist when the wait starts.
  */
-export async function waitForText(options: WaitForTextOptions): Promise<WaitOutcome> {
+export async function waitForText(
+  options: WaitForTextOptions,
+): Promise<WaitOutcome & { cursor?: string | null }> {
   atLeast("waitMs", options.waitMs);
   atLeast("lines", options.lines);
-  const matcher = matcherOf(options.pattern, options);
-  const waitMs = options.waitMs ?? 15_000;
+  atLeast("idleMs", options.idleMs);
+  const context = contextOf(options);
+  const wait = {
+    matcher: options.pattern === undefined ? undefined : matcherOf(options.pattern, options),
+    fail: options.failOn === undefined ? undefined : matcherOf(options.failOn, options),
+    idleMs: options.idleMs,
+    waitMs: options.waitMs ?? 15_000,
+  };
+  if (wait.matcher === undefined && wait.idleMs === undefined) {
+    throw new UsageError("waitForText needs a pattern or idleMs");
+  }
   return await withDeadline("waitForText", options, async (signal) => {
-    const { server, target } = await locate(options, signal);
+    const { server, target } = await locate(options, signal, "read", context);
     const pane = await server.pane(target, { signal });
-    return await withProgress(options, waitMs, (onProgress) =>
-      waitForLine(pane, {
-        matcher,
-        waitMs,
-        history: options.lines,
-        signal,
-        label: `pane ${target}`,
-        onProgress,
-      }));
+    const label = `pane ${target}`;
+    const { socketDir } = context.paths;
+    const cursor = options.cursor ? { cursor: await cursorNow(pane, socketDir) } : {};
+    const outcome = await withProgress(
+      options,
+      wait.waitMs,
+      (onProgress) =>
+        options.newOutput
+          ? waitForNewText(pane, { ...wait, signal, label, socketDir, onProgress })
+          : waitForLine(pane, { ...wait, history: options.lines, signal, label, onProgress }),
+    );
+    return { ...outcome, ...cursor };
+  });
+}
+
+/** Options of {@link readSince}. */
+export interface ReadSinceOptions extends TargetOptions {
+  /**
+   * A cursor from an earlier call (`cursor` of `readSince`, `send`,
+   * `waitForText` or `run`); without it, nothing is read and the cursor
+   * returned marks the pane's output now.
+   */
+  since?: string;
+}
+
+/**
+ * The pane's output after a cursor, as lines (rendered as a terminal shows
+ * them), and a cursor for the next read. The cursor is a place in the
+ * pane's persistent output log (started by the first call that asks for a
+ * cursor), so it survives history trimming; `linesLost` says how many lines
+ * after it the log no longer keeps (`null`: the log was restarted since).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSession, readSince, run } from "@claude-tmux/tools";
+ *
+ * await using _s = await createSession({ name: "doc-since", killOnDispose: true });
+ * const { cursor } = await readSince({ session: "doc-since" });
+ * await run({ session: "doc-since", command: "echo since-$((6*7))" });
+ * const read = await readSince({ session: "doc-since", since: cursor });
+ * assert.ok(read.lines.includes("since-42"));
+ * ```
+ * @throws {UsageError} `since` is not a cursor, or is another pane's.
+ * @throws {LogUnavailableError} the pane's output is piped elsewhere.
+ */
+export async function readSince(options: ReadSinceOptions = {}): Promise<SinceRead> {
+  const context = contextOf(options);
+  if (options.since !== undefined) parseCursor(options.since);
+  return await withDeadline("readSince", options, async (signal) => {
+    const { server, target } = await locate(options, signal, "read", context);
+    const pane = await server.pane(target, { signal });
+    const { socketDir } = context.paths;
+    if (options.since !== undefined) return await readLog(pane, socketDir, options.since);
+    const cursor = await cursorNow(pane, socketDir);
+    if (cursor === null) throw new LogUnavailableError(pane.id);
+    return { lines: [], cursor, linesLost: 0 };
   });
 }
 
@@ -600,6 +711,8 @@ export interface RunCommandOptions extends TargetOptions {
    * holds the whole output (`outputFile`).
    */
   maxLines?: number;
+  /** Also return a read cursor (`cursor`, for {@link readSince}) at the end of the run. */
+  cursor?: boolean;
 }
 
 /**
@@ -629,7 +742,9 @@ export interface RunCommandOptions extends TargetOptions {
  * @throws {UsageError} neither or both of `command` and `args`, an unknown `mode`, an
  * invalid `prompt`.
  */
-export async function run(options: RunCommandOptions): Promise<RunOutcome> {
+export async function run(
+  options: RunCommandOptions,
+): Promise<RunOutcome & { cursor?: string | null }> {
   atLeast("waitMs", options.waitMs);
   atLeast("maxLines", options.maxLines, 1);
   oneOf("mode", options.mode, RUN_MODES);
@@ -638,7 +753,9 @@ export async function run(options: RunCommandOptions): Promise<RunOutcome> {
   return await withDeadline("run", options, async (signal) => {
     const { server, target, entry } = await locate(options, signal, "write", context);
     const entryType = entry?.type;
-    return await withProgress(options, waitMs, () =>
+    const { socketDir } = context.paths;
+    const log = options.cursor ? await openLog(server, target, socketDir) : null;
+    const outcome = await withProgress(options, waitMs, () =>
       runCommand(server, target, {
         command: options.command,
         args: options.args,
@@ -647,9 +764,10 @@ export async function run(options: RunCommandOptions): Promise<RunOutcome> {
         prompt: options.prompt,
         waitMs,
         maxLines: options.maxLines,
-        socketDir: context.paths.socketDir,
+        socketDir,
         signal,
       }));
+    return options.cursor ? { ...outcome, cursor: cursorAtEnd(log) } : outcome;
   });
 }
 

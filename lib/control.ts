@@ -62,6 +62,12 @@ export interface PaneEvents {
   readonly seq: number;
   /** Whether the client has ended. */
   readonly closed: boolean;
+  /**
+   * When the pane last printed: the `performance.now()` of its last
+   * `%output`, or of the moment the client attached when it has printed
+   * nothing since.
+   */
+  readonly lastOutputAt: number;
   /** Resolves when {@link seq} moves past `since`, the client ends, time passes or `signal` aborts. */
   changed(since: number, timeoutMs: number, signal?: AbortSignal): Promise<ControlWake>;
   /** Stops using the events (detaches a client of one's own; a shared one stays). */
@@ -114,6 +120,9 @@ export class ControlClient implements AsyncDisposable {
   #notices = 0;
   #allOutput = 0;
   readonly #paneOutput = new Map<string, number>();
+  readonly #attachedAt = performance.now();
+  #lastOutputAt = this.#attachedAt;
+  readonly #paneOutputAt = new Map<string, number>();
   #closed = false;
   #session = "";
   readonly #wakers = new Set<{ pane?: string; wake: () => void }>();
@@ -184,6 +193,20 @@ export class ControlClient implements AsyncDisposable {
     return this.#notices + output;
   }
 
+  /**
+   * When the pane (or, without `pane`, any pane of the session) last printed:
+   * the `performance.now()` of its last `%output`, or of the moment the client
+   * attached when it has printed nothing since.
+   */
+  get lastOutputAt(): number {
+    return this.#pane === undefined ? this.#lastOutputAt : this.lastOutputAtOf(this.#pane);
+  }
+
+  /** When `pane` last printed (see {@link lastOutputAt}). */
+  lastOutputAtOf(pane: string): number {
+    return this.#paneOutputAt.get(pane) ?? this.#attachedAt;
+  }
+
   /** Whether the client has ended (its session or server went away, or it was closed). */
   get closed(): boolean {
     return this.#closed;
@@ -237,6 +260,9 @@ export class ControlClient implements AsyncDisposable {
       },
       get closed() {
         return client.closed;
+      },
+      get lastOutputAt() {
+        return client.lastOutputAtOf(pane);
       },
       changed: (since, timeoutMs, signal) => client.changed(since, timeoutMs, signal, pane),
       close: () => {
@@ -378,6 +404,9 @@ export class ControlClient implements AsyncDisposable {
       }
       this.#allOutput++;
       this.#paneOutput.set(pane, (this.#paneOutput.get(pane) ?? 0) + 1);
+      const now = performance.now();
+      this.#lastOutputAt = now;
+      this.#paneOutputAt.set(pane, now);
       this.#wake(pane);
       return undefined;
     }

@@ -18,6 +18,8 @@ import type { Context } from "./context.ts";
 import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { removeSessionOutput } from "./output.ts";
+import { openLog } from "./cursor.ts";
+import { afterHistoryLimit, HISTORY_LIMIT_AFTER, HISTORY_LIMIT_BEFORE } from "./history.ts";
 import { ensureSocketDir } from "./safety.ts";
 import type { Server } from "./server.ts";
 import { type CallOptions, runHelper } from "./tmux.ts";
@@ -157,6 +159,7 @@ export async function createSession(
   let stdout: string;
   try {
     stdout = await server.run([
+      ...HISTORY_LIMIT_BEFORE,
       "new-session",
       "-d",
       // tmux expands formats in these two (`#(cmd)` would run cmd): keep them literal.
@@ -171,8 +174,10 @@ export async function createSession(
       ...cwd,
       ...kind.command,
       ...args.length > 0 ? ["--args", ...args.map(tmuxArgument)] : [],
+      ...HISTORY_LIMIT_AFTER,
     ], call);
-  } catch (error) {
+  } catch (caught) {
+    const error = await afterHistoryLimit(server, caught, "new-session");
     if (error instanceof TmuxCommandError && /duplicate session/i.test(error.stderr)) {
       throw new SessionExistsError(name, "tmux", socket);
     }
@@ -206,6 +211,8 @@ export async function createSession(
       throw error;
     }
   }
+  // Read cursors: the pane's output log starts with the session (bookkeeping: never fails it).
+  await openLog(server, target, context.paths.socketDir).catch(() => null);
   return { name, socket, target, type: kind.type, pid, window, registered: register };
 }
 

@@ -15,17 +15,23 @@ import {
   TmuxTimeoutError,
 } from "./errors.ts";
 import type { PaneHealth } from "./health.ts";
+import { parseKeys } from "./keys.ts";
 import type { PaneInfo } from "./panes.ts";
 import { FIELD_SEP, formatTemplate, tmuxArgument } from "./quote.ts";
 import type { PaneEvents, Spawner } from "./control.ts";
 import type { CallOptions, RunTmuxOptions, Socket } from "./tmux.ts";
 import { sleep } from "./time.ts";
 
-/** How text reaches the pane: tmux keys then Enter, literal text, or a pasted block. */
-export type SendMode = "keys" | "literal" | "paste";
+/**
+ * How text reaches the pane: tmux keys then Enter, literal text, a pasted
+ * block, or `press`: the text is tmux key names separated by blanks
+ * (`"Space"`, `"Escape : q Enter"`), checked and pressed in order with no
+ * Enter added.
+ */
+export type SendMode = "keys" | "literal" | "paste" | "press";
 
 /** Every {@link SendMode}, for validating input. */
-export const SEND_MODES: readonly SendMode[] = ["keys", "literal", "paste"];
+export const SEND_MODES: readonly SendMode[] = ["keys", "literal", "paste", "press"];
 
 /** A pane's state at one moment. */
 export interface PaneState {
@@ -37,6 +43,10 @@ export interface PaneState {
   historyLimit: number;
   /** The cursor's screen row. */
   cursorY: number;
+  /** The cursor's column. */
+  cursorX: number;
+  /** The alternate screen is on (a full-screen program such as less, vim or top). */
+  alternateOn: boolean;
   /** The name of the pane's session. */
   session: string;
 }
@@ -55,6 +65,10 @@ export interface Anchor {
   historySize: number;
   /** The cursor's screen row then. */
   cursorY: number;
+  /** The cursor's column then (when known). */
+  cursorX?: number;
+  /** The alternate screen was on then (a full-screen program). */
+  alternateOn: boolean;
 }
 
 /** Options of a send. */
@@ -78,6 +92,8 @@ const STATE_FIELDS = [
   "history_size",
   "history_limit",
   "cursor_y",
+  "cursor_x",
+  "alternate_on",
   "session_name",
 ] as const;
 
@@ -223,6 +239,9 @@ export class Pane {
       case "paste":
         await this.#paste(withBlankLine(text), [], options);
         return;
+      case "press":
+        await this.sendKeys(parseKeys(text), options);
+        return;
     }
   }
 
@@ -246,8 +265,10 @@ export class Pane {
    * Takes the anchor and sends `text` in one tmux call, so no output can
    * slip in between: `display-message` (the anchor), then the send, then
    * Enter (`keys` and `line` modes). `line` types the text literally and
-   * presses Enter; `paste` loads the block first and pastes it as it is in
-   * the same call as the anchor (no Enter, no blank line added). A call that
+   * presses Enter; `press` presses the key names in `text` (no Enter);
+   * `paste` loads the block first and pastes it as it is in the same call as
+   * the anchor (no Enter, no blank line added). Empty text in `literal` mode
+   * sends nothing: the call only takes the anchor (after `before`). A call that
    * tmux refused is retried like {@link Pane.send}; one that timed out is
    * not (it may have been carried out, and text must never arrive twice).
    * `before` holds tmux commands to run first, in the same call;
@@ -261,32 +282,47 @@ export class Pane {
     mode: SendMode | "line",
     options: PaneSendOptions & { before?: string[]; bracketed?: boolean } = {},
   ): Promise<Anchor> {
-    // `before`: commands that must run first in the same call (opening a tap).
-    const first = options.before?.length ? [...options.before, ";"] : [];
-    const anchorArgs = [
-      ...first,
-      "display-message",
-      "-p",
-      "-t",
-      this.id,
-      formatTemplate(["history_size", "cursor_y"]),
-    ];
+    const anchorArgs = this.#anchorArgs(options.before);
     let stdout = "";
     const once = { ...options, retryTimeouts: false };
     if (mode === "paste") {
       await this.#paste(text, anchorArgs, once, (out) => stdout = out, options.bracketed);
     } else {
-      const literal = mode === "keys" ? [] : ["-l"];
-      const typed = text === ""
+      const literal = mode === "keys" || mode === "press" ? [] : ["-l"];
+      const words = mode === "press" ? parseKeys(text) : text === "" ? [] : [text];
+      const typed = words.length === 0
         ? []
-        : [";", "send-keys", ...literal, "-t", this.id, "--", tmuxArgument(text)];
-      const enter = mode === "literal" ? [] : [";", "send-keys", "-t", this.id, "Enter"];
+        : [";", "send-keys", ...literal, "-t", this.id, "--", ...words.map(tmuxArgument)];
+      const enter = mode === "literal" || mode === "press"
+        ? []
+        : [";", "send-keys", "-t", this.id, "Enter"];
       await this.#retry("send-keys", once, async (call) => {
         stdout = await this.server.run([...anchorArgs, ...typed, ...enter], call);
       });
     }
-    const [historySize, cursorY] = stdout.trim().split(FIELD_SEP).map(Number);
-    return { historySize: historySize || 0, cursorY: cursorY || 0 };
+    return parseAnchor(stdout);
+  }
+
+  /**
+   * Takes the anchor without sending anything: where the cursor is now,
+   * after the tmux commands of `before` (opening a tap), in the same call.
+   *
+   * @throws {TmuxCommandError} the pane no longer exists.
+   */
+  async anchor(options: CallOptions & { before?: string[] } = {}): Promise<Anchor> {
+    return parseAnchor(await this.server.run(this.#anchorArgs(options.before), options));
+  }
+
+  /** `before` (commands that must run first in the same call), then the anchor's `display-message`. */
+  #anchorArgs(before: string[] = []): string[] {
+    return [
+      ...(before.length ? [...before, ";"] : []),
+      "display-message",
+      "-p",
+      "-t",
+      this.id,
+      formatTemplate(["history_size", "cursor_y", "alternate_on", "cursor_x"]),
+    ];
   }
 
   /**
@@ -370,13 +406,31 @@ export function withBlankLine(text: string): string {
   return text.endsWith("\n") ? `${text}\n` : `${text}\n\n`;
 }
 
+/** The anchor from the output of its `display-message` (the last line: `before` may print too). */
+function parseAnchor(stdout: string): Anchor {
+  const [historySize, cursorY, alternate, cursorX] = (stdout.trim().split("\n").at(-1) ?? "")
+    .split(FIELD_SEP);
+  if (historySize === "") {
+    // For a pane that is gone, tmux 3.3 expands the format with no pane and exits 0.
+    throw new TmuxCommandError("display-message", "can't find pane", 1);
+  }
+  return {
+    historySize: Number(historySize) || 0,
+    cursorY: Number(cursorY) || 0,
+    cursorX: Number(cursorX) || 0,
+    alternateOn: alternate === "1",
+  };
+}
+
 function parseState(line: string): PaneState {
-  const [dead, history, limit, cursor, ...session] = line.split(FIELD_SEP);
+  const [dead, history, limit, cursorY, cursorX, alternate, ...session] = line.split(FIELD_SEP);
   return {
     dead: dead === "1",
     historySize: Number(history) || 0,
     historyLimit: Number(limit) || 0,
-    cursorY: Number(cursor) || 0,
+    cursorY: Number(cursorY) || 0,
+    cursorX: Number(cursorX) || 0,
+    alternateOn: alternate === "1",
     session: session.join(FIELD_SEP),
   };
 }

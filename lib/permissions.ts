@@ -66,8 +66,8 @@ export const TOOL_ACCESS: Record<ToolName, ToolAccess> = {
   "cleanup-sessions": { registry: true, socketDir: "write" },
   "find-sessions": { registry: false, socketDir: "read" },
   "safe-send": { registry: true, socketDir: "write" },
-  "wait-for-text": { registry: true, socketDir: false },
-  "capture-pane": { registry: true, socketDir: false },
+  "wait-for-text": { registry: true, socketDir: "write" },
+  "capture-pane": { registry: true, socketDir: "write" },
   "run": { registry: true, socketDir: "write", programs: ["ps"] },
 };
 

@@ -614,6 +614,14 @@ async function locatePane(
   return await server.inspect(target, { signal });
 }
 
+/** Where a pending run read the pane's log, for {@link PaneTap.reopen} (none: its own file). */
+function logOf(
+  run: PendingRun,
+  socketDir: string,
+): { socketDir: string; offset: number } | undefined {
+  return run.logOffset === undefined ? undefined : { socketDir, offset: run.logOffset };
+}
+
 /** The pane as if it had no pipe (one of ours was just closed). */
 function unpiped(pane: Pane): Pane {
   return new Pane(pane.server, { ...pane.info, panePipe: false });
@@ -634,7 +642,7 @@ async function settlePending(
   const live = run !== undefined && run.pipeOpen && view.pipe && run.paneId === pane.id &&
     run.serverPid === pane.info.serverPid;
   if (live) {
-    const tap = await PaneTap.reopen(pane, run.tapFile);
+    const tap = await PaneTap.reopen(pane, run.tapFile, logOf(run, socketDir));
     if (tap !== null) {
       const plan = planOf(run.spec);
       const probe = new StreamProbe(tap, plan, run.progress, null);
@@ -652,8 +660,9 @@ async function settlePending(
       }
     }
   }
-  // Ended, interrupted or stale: the pipe is ours to close; the files stay for --resume.
-  await releasePane(pane);
+  // Ended, interrupted or stale: the pipe is ours to close (not the pane's log's); the files
+  // stay for --resume.
+  await releasePane(pane, run?.logOffset === undefined);
   if (run?.pipeOpen) {
     await savePending(runsDir(socketDir, ownerOf(pane)), { ...run, pipeOpen: false }).catch(
       () => {},
@@ -675,19 +684,23 @@ async function keepPending(
   socketDir: string,
 ): Promise<boolean> {
   let dir: string;
+  // A reader of the pane's log leaves nothing to move: the log stays, and where it began is kept.
+  const log = tap.log !== null;
   try {
     dir = await ensureRunsDir(socketDir, ownerOf(pane));
-    await tap.keep(join(dir, `${run.runId}.out`));
+    await tap.keep(log ? undefined : join(dir, `${run.runId}.out`));
   } catch {
     return false;
   }
-  const pending: PendingRun = { ...run, tapFile: join(dir, `${run.runId}.out`), pipeOpen: true };
+  const pending: PendingRun = log
+    ? { ...run, tapFile: tap.file, pipeOpen: true, logOffset: tap.startOffset }
+    : { ...run, tapFile: join(dir, `${run.runId}.out`), pipeOpen: true };
   try {
     await markPane(pane, run.runId);
     await savePending(dir, pending);
     return true;
   } catch {
-    await releasePane(pane);
+    await releasePane(pane, !log);
     await removePending(socketDir, ownerOf(pane), pending);
     return false;
   }
@@ -761,7 +774,7 @@ export async function runCommand(
 
   await using tap = options.socketDir === undefined
     ? null
-    : await PaneTap.create(pipeFree ? unpiped(pane) : pane, options.socketDir);
+    : await PaneTap.open(pipeFree ? unpiped(pane) : pane, options.socketDir);
   const command = options.command ??
     (decided.mode === "shell" ? commandOfArgs(options.args!) : options.args!.join(" "));
   const spec: PlanSpec = {
@@ -847,7 +860,7 @@ export async function resumeRun(
         "session was cleaned up)",
     );
   }
-  const tap = await PaneTap.reopen(pane, run.tapFile);
+  const tap = await PaneTap.reopen(pane, run.tapFile, logOf(run, options.socketDir));
   if (tap === null) {
     await removePending(options.socketDir, ownerOf(pane), run);
     throw new UsageError(`Run ${runId} can no longer be read (its output file is gone)`);
@@ -877,7 +890,7 @@ export async function resumeRun(
   if (ended) {
     if (run.pipeOpen) {
       await tap.close();
-      await releasePane(pane);
+      await releasePane(pane, run.logOffset === undefined);
     } else await tap.keep();
     await removePending(options.socketDir, ownerOf(pane), run);
   } else {

@@ -1,14 +1,18 @@
 /**
  * A safe send as one operation: check the pane's health, then send (with
- * retries); with a matcher, take the anchor and send in one atomic tmux call
- * and wait for a matching line in the output that appears after the send.
+ * retries); with a matcher (or a wait for quiet), take the anchor and send in
+ * one atomic tmux call and wait for a matching line in the output that
+ * appears after the send (a failure pattern ends the wait early).
  *
  * @module
  */
 import type { HealthStatus, PaneHealth } from "./health.ts";
+import { parseKeys } from "./keys.ts";
 import type { LineMatcher } from "./lines.ts";
 import { type SendMode, withBlankLine } from "./pane.ts";
 import type { Server } from "./server.ts";
+import { cursorAt } from "./cursor.ts";
+import { PaneLog } from "./log.ts";
 import { PaneTap } from "./tap.ts";
 import { waitForText, type WaitOutcome } from "./wait.ts";
 
@@ -16,10 +20,20 @@ import { waitForText, type WaitOutcome } from "./wait.ts";
 export interface SafeSendOptions {
   /** The text to send (`""` sends just Enter in `keys` mode). */
   text: string;
-  /** `keys` (then Enter; key names work), `literal`, or `paste` (a block). Default `keys`. */
+  /**
+   * `keys` (then Enter; key names work), `literal`, `paste` (a block), or
+   * `press` (`text` is key names, checked, pressed with no Enter). Default `keys`.
+   */
   mode?: SendMode;
   /** Wait for a line matching this in the output after the send. */
   matcher?: LineMatcher;
+  /** A line matching this in the output after the send (before a match) ends the wait: `failed`. */
+  fail?: LineMatcher;
+  /**
+   * Also wait until the pane has printed nothing for this many milliseconds
+   * (after the match, with `matcher`; alone, a wait for quiet).
+   */
+  idleMs?: number;
   /** How long to wait for the match, in milliseconds (default 30000). */
   waitMs?: number;
   /** Send attempts per tmux call (default 3). */
@@ -37,13 +51,33 @@ export interface SafeSendOptions {
    * into its private space, so a match is found however much was printed.
    */
   socketDir?: string;
+  /**
+   * Return the output between the send and the end of the wait (`output`):
+   * the lines after the typed line, as a terminal shows them (the whole
+   * screen for a full-screen program).
+   */
+  output?: boolean;
+  /**
+   * Return a read cursor (`cursor`; needs `socketDir`): at the end of
+   * `output` with `output`, else at the send. The pane's output log is
+   * started first if it has none.
+   */
+  cursor?: boolean;
+}
+
+/** What a send and its wait can return besides how they ended. */
+export interface SentExtras {
+  /** The output between the send and the end of the wait (with `output`). */
+  output?: string[];
+  /** A read cursor (with `cursor`); `null` when the pane's output can't be logged. */
+  cursor?: string | null;
 }
 
 /** How a safe send ended: not sent (pane not healthy), sent, or sent and then a wait outcome. */
 export type SafeSendOutcome =
   | { kind: "not_ready"; status: HealthStatus; health: PaneHealth }
-  | { kind: "sent"; pane: string }
-  | (WaitOutcome & { pane: string });
+  | ({ kind: "sent"; pane: string } & SentExtras)
+  | (WaitOutcome & { pane: string } & SentExtras);
 
 /**
  * Sends text to the healthy pane `target` points at and optionally waits for
@@ -60,6 +94,7 @@ export async function safeSend(
   const { matcher, signal } = options;
   const progress = options.onProgress;
   signal?.throwIfAborted();
+  if (options.mode === "press") parseKeys(options.text); // refused before anything is sent
   const { health, pane } = await server.inspect(target, { signal });
   if (health.status !== "healthy" || !pane) {
     return { kind: "not_ready", status: health.status, health };
@@ -72,27 +107,44 @@ export async function safeSend(
     signal,
     onProgress: progress,
   };
+  const { socketDir } = options;
+  // A cursor needs the pane's log, and the send's tap then reads that log.
+  const log = options.cursor && socketDir !== undefined
+    ? await PaneLog.open(pane, socketDir)
+    : null;
   progress?.(`Sending (${mode}) to ${pane.id}`);
-  if (!matcher) {
+  if (!matcher && options.idleMs === undefined) {
+    const at = log?.end(true);
     await pane.send(options.text, mode, send);
     progress?.("Sent");
-    return { kind: "sent", pane: pane.id };
+    const cursor = !options.cursor ? {} : { cursor: log && cursorAt(log, at ?? 0) };
+    return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };
   }
   const text = mode === "paste" ? withBlankLine(options.text) : options.text;
-  await using tap = options.socketDir === undefined
-    ? null
-    : await PaneTap.create(pane, options.socketDir);
+  await using tap = socketDir === undefined ? null : await PaneTap.open(pane, socketDir);
+  const sentAt = tap?.offset ?? 0;
   const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
   progress?.("Sent");
+  let output: string[] = [];
   const outcome = await waitForText(pane, {
+    collect: options.output ? (lines) => output = lines : undefined,
     matcher,
+    fail: options.fail,
+    idleMs: options.idleMs,
     waitMs: options.waitMs ?? 30_000,
     intervalMs: options.intervalMs,
-    after: { anchor, sent: options.text },
+    // Pressed keys have no echo to leave out; the cursor's row is left out all the same.
+    after: { anchor, sent: mode === "press" ? "" : options.text },
     tap: tap ?? undefined,
     label: `pane ${target}`,
     signal,
     onProgress: progress,
   });
-  return { ...outcome, pane: pane.id };
+  const extras: SentExtras = {};
+  if (options.output) extras.output = output;
+  if (options.cursor) {
+    const read = tap?.log;
+    extras.cursor = read ? cursorAt(read, options.output ? tap!.offset : sentAt) : null;
+  }
+  return { ...outcome, pane: pane.id, ...extras };
 }

@@ -8,6 +8,7 @@
 import { basename } from "./path.ts";
 import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
+import { stopSessionLogs } from "./log.ts";
 import { removeSessionOutput } from "./output.ts";
 import { indexPanes, type PaneIndex, panesOfTarget, targetSession } from "./panes.ts";
 import { isUsableEntry, type Registry, type RegistryData, sessionNames } from "./registry.ts";
@@ -278,6 +279,10 @@ export async function cleanupSessions(
     if (options.socketDir !== undefined) {
       // Output files are bookkeeping: one that can't be removed does not fail the cleanup.
       for (const owner of owners) {
+        await stopSessionLogs(serverOf(owner.socket.path), options.socketDir, owner.session, {
+          timeoutMs: LOCKED_TMUX_TIMEOUT_MS,
+          signal,
+        });
         await removeSessionOutput(options.socketDir, owner).catch(() => {});
       }
     }

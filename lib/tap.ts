@@ -12,29 +12,123 @@
  *
  * @module
  */
+import { PaneLog } from "./log.ts";
 import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
 import { formatLiteral, shellWord } from "./quote.ts";
 import { ensurePrivateDir } from "./safety.ts";
+
+/**
+ * A shell command as `pipe-pane` takes it: tmux expands formats (`#`) and
+ * strftime sequences (`%`) in it before `/bin/sh` runs it, so both are
+ * doubled to reach the shell as written (paths may hold either: a session's
+ * output folder is named with `%XX` escapes).
+ */
+export function pipeCommand(command: string): string {
+  return formatLiteral(command).replaceAll("%", "%%");
+}
 
 /** The private folder of taps and output files under a socket folder. */
 export function privateDir(socketDir: string): string {
   return join(socketDir, ".ctmux");
 }
 
-/** An open (or about to be opened) tap on one pane. */
+/**
+ * An open (or about to be opened) tap on one pane: a temporary file of its
+ * own, or a reader of the pane's persistent output log (`log.ts`) from the
+ * offset where it was opened.
+ */
 export class PaneTap {
-  /** The file the pane's output goes to. */
+  /** The file the pane's output goes to (a temporary tap), or the log's folder. */
   readonly file: string;
   readonly #pane: Pane;
-  readonly #handle: Deno.FsFile;
+  readonly #handle: Deno.FsFile | null;
+  readonly #log: PaneLog | null;
   #offset = 0;
+  #startOffset = 0;
   #closed = false;
 
-  private constructor(pane: Pane, file: string, handle: Deno.FsFile) {
+  private constructor(pane: Pane, file: string, handle: Deno.FsFile | null, log: PaneLog | null) {
     this.#pane = pane;
     this.file = file;
     this.#handle = handle;
+    this.#log = log;
+  }
+
+  /**
+   * A tap for a wait or a run: when the pane has its persistent output log,
+   * a reader of it from its end now (there is one pipe per pane: the log's
+   * is reused, and {@link PaneTap.startArgs} is then empty); else a
+   * temporary tap, as {@link PaneTap.create} makes. `null` when neither is
+   * possible.
+   */
+  static async open(pane: Pane, socketDir: string): Promise<PaneTap | null> {
+    const log = await PaneLog.find(pane, socketDir);
+    if (log === null) return await PaneTap.create(pane, socketDir);
+    const tap = new PaneTap(pane, log.dir, null, log);
+    // Bytes the pane printed before now must not count as output after it.
+    tap.#offset = tap.#startOffset = log.end(true);
+    return tap;
+  }
+
+  /**
+   * A tap that an earlier one left open with {@link PaneTap.keep}, read from
+   * its start: its file (its pipe still copies the pane's output there), or,
+   * for a reader of the pane's log, the log from `logOffset`. `null` when the
+   * file or the log is gone. Closing a reopened file tap closes the pipe and
+   * removes the file; a log reader leaves the log as it is.
+   */
+  static async reopen(
+    pane: Pane,
+    file: string,
+    log?: { socketDir: string; offset: number },
+  ): Promise<PaneTap | null> {
+    if (log !== undefined) {
+      const found = await PaneLog.find(pane, log.socketDir);
+      if (found === null || found.dir !== file) return null;
+      const tap = new PaneTap(pane, found.dir, null, found);
+      tap.#offset = tap.#startOffset = log.offset;
+      return tap;
+    }
+    try {
+      return new PaneTap(pane, file, await Deno.open(file, { read: true }), null);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+
+  /** Where a log reader began, in the log's offsets (what {@link PaneTap.reopen} takes back). */
+  get startOffset(): number {
+    return this.#startOffset;
+  }
+
+  /**
+   * Leaves the pipe open, a file tap's file moved to `dest` if given (the
+   * pipe keeps writing to it), so a later process can {@link PaneTap.reopen}
+   * it; this object is done with it. A log reader has nothing to leave: the
+   * log stays open anyway.
+   */
+  async keep(dest?: string): Promise<void> {
+    if (this.#closed) return;
+    if (this.#handle === null) {
+      this.#closed = true;
+      return;
+    }
+    // On failure the tap stays open, for close().
+    if (dest !== undefined && dest !== this.file) await Deno.rename(this.file, dest);
+    this.#closed = true;
+    this.#handle.close();
+  }
+
+  /** The pane's log this tap reads, if it reads one. */
+  get log(): PaneLog | null {
+    return this.#log;
+  }
+
+  /** Where the next read starts, in the log's offsets (for a log-backed tap). */
+  get offset(): number {
+    return this.#offset;
   }
 
   /**
@@ -69,23 +163,32 @@ export class PaneTap {
       if (error instanceof Error) return null;
       throw error;
     }
-    return new PaneTap(pane, file, handle);
+    return new PaneTap(pane, file, handle, null);
   }
 
-  /** tmux arguments that open the pipe into this tap's file (`-O`: output only). */
+  /**
+   * tmux arguments that open the pipe into this tap's file (`-O`: output
+   * only); none for a reader of the pane's log (its pipe is open already).
+   */
   startArgs(): string[] {
-    // tmux expands formats in the command, then runs it with /bin/sh.
+    if (this.#log !== null) return [];
     return [
       "pipe-pane",
       "-O",
       "-t",
       this.#pane.id,
-      formatLiteral(`exec cat >> ${shellWord(this.file)}`),
+      pipeCommand(`exec cat >> ${shellWord(this.file)}`),
     ];
   }
 
   /** The bytes written since the last read (empty when none). */
   read(): Uint8Array {
+    if (this.#log !== null) {
+      const { bytes, to } = this.#log.read(this.#offset);
+      this.#offset = to;
+      return bytes;
+    }
+    if (this.#handle === null) return new Uint8Array(0);
     const size = this.#handle.statSync().size;
     if (size <= this.#offset) return new Uint8Array(0);
     const buffer = new Uint8Array(size - this.#offset);
@@ -100,36 +203,9 @@ export class PaneTap {
     return buffer.subarray(0, got);
   }
 
-  /**
-   * A tap on a file that an earlier tap left open with {@link PaneTap.keep}
-   * (its pipe still copies the pane's output there), read from its start;
-   * `null` when the file is gone. Closing it closes the pipe and removes it.
-   */
-  static async reopen(pane: Pane, file: string): Promise<PaneTap | null> {
-    try {
-      return new PaneTap(pane, file, await Deno.open(file, { read: true }));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return null;
-      throw error;
-    }
-  }
-
-  /**
-   * Leaves the pipe open, its file moved to `dest` if given (the pipe keeps
-   * writing to it), so a later process can {@link PaneTap.reopen} it; this
-   * object is done with it.
-   */
-  async keep(dest?: string): Promise<void> {
-    if (this.#closed) return;
-    // On failure the tap stays open, for close().
-    if (dest !== undefined && dest !== this.file) await Deno.rename(this.file, dest);
-    this.#closed = true;
-    this.#handle.close();
-  }
-
-  /** Closes the pipe (if it was opened) and removes the file. */
+  /** Closes the pipe (if it was opened) and removes the file; a log reader leaves the log as it is. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#handle === null) return;
     this.#closed = true;
     await this.#pane.server.run(["pipe-pane", "-t", this.#pane.id]).catch(() => {});
     this.#handle.close();

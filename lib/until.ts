@@ -17,8 +17,11 @@ import { sleep } from "./time.ts";
 
 /** What a probe says of a snapshot. */
 export type Verdict<T> =
-  /** The wait is over, with this value. */
-  | { done: T }
+  /**
+   * The wait is over, with this value; with `idleMs`, once the pane is also
+   * quiet, unless `now` says to end it at once (a failure pattern, say).
+   */
+  | { done: T; now?: boolean }
   /** Capture again at once (the probe's view moved while capturing). */
   | "recapture"
   /** Look again shortly, even if the pane reports no change (more is on its way). */
@@ -60,6 +63,17 @@ export interface UntilOptions {
   intervalMs?: number;
   /** The pane's name in messages (default `pane %N`). */
   label?: string;
+  /**
+   * Wait for quiet too: a probe's `done` ends the wait only once the pane
+   * has printed nothing for this many milliseconds (the latest `done` value
+   * is returned; the probe is still asked on every change meanwhile, so a
+   * `done` with `now` can end the wait first). Quiet is timed on the
+   * control-mode client's `%output` notifications (from when it attached,
+   * not before); when control mode is unavailable, on changes of the
+   * visible screen, polled every `intervalMs`. A probe that is done at once
+   * makes this a wait for quiet alone.
+   */
+  idleMs?: number;
   /** Progress messages for people (how the wait runs). */
   onProgress?: (message: string) => void;
 }
@@ -78,7 +92,7 @@ const MIN_INTERVAL_MS = 10;
 const RECAPTURES = 3;
 
 type Look<T> =
-  | { snapshot: PaneSnapshot; verdict: { done: T } | "soon" | undefined }
+  | { snapshot: PaneSnapshot; verdict: Exclude<Verdict<T>, "recapture"> }
   | UntilOutcome<T>;
 
 /**
@@ -114,6 +128,21 @@ export async function waitUntil<T>(
   let events = options.events ?? true;
   let lastLookAt = -Infinity;
   let first = true;
+  const idleMs = options.idleMs;
+  let settled: { done: T } | undefined;
+
+  /** How a failed tmux call ends the wait; rethrows what is not about the pane. */
+  const ended = (error: unknown): UntilOutcome<T> => {
+    signal?.throwIfAborted();
+    if (error instanceof TmuxTimeoutError) return { kind: "timed_out" };
+    if (error instanceof ServerNotRunningError) {
+      return { kind: "pane_gone", reason: "the tmux server is no longer running" };
+    }
+    if (error instanceof TmuxCommandError && /can't find|no such/i.test(error.stderr)) {
+      return { kind: "pane_gone", reason: `${label} no longer exists` };
+    }
+    throw error;
+  };
 
   const look = async (boundMs: number): Promise<Look<T>> => {
     try {
@@ -127,15 +156,22 @@ export async function waitUntil<T>(
         if (verdict !== "recapture") return { snapshot, verdict };
       }
     } catch (error) {
-      signal?.throwIfAborted();
-      if (error instanceof TmuxTimeoutError) return { kind: "timed_out" };
-      if (error instanceof ServerNotRunningError) {
-        return { kind: "pane_gone", reason: "the tmux server is no longer running" };
-      }
-      if (error instanceof TmuxCommandError && /can't find|no such/i.test(error.stderr)) {
-        return { kind: "pane_gone", reason: `${label} no longer exists` };
-      }
-      throw error;
+      return ended(error);
+    }
+  };
+
+  // Quiet without control mode: when the visible screen last changed.
+  let screenKey: string | undefined;
+  let screenChangedAt = performance.now();
+  const polledChange = async (): Promise<number | UntilOutcome<T>> => {
+    try {
+      const { lines, state } = await pane.snapshot({}, { timeoutMs: remaining(), signal });
+      const key = JSON.stringify([lines, state.historySize, state.cursorX, state.cursorY]);
+      if (key !== screenKey) screenChangedAt = performance.now();
+      screenKey = key;
+      return screenChangedAt;
+    } catch (error) {
+      return ended(error);
     }
   };
 
@@ -150,7 +186,10 @@ export async function waitUntil<T>(
       const result = await look(bound);
       if ("kind" in result) return result;
       const { snapshot, verdict } = result;
-      if (verdict !== undefined && verdict !== "soon") return { kind: "done", value: verdict.done };
+      if (verdict !== undefined && verdict !== "soon") {
+        if (idleMs === undefined || verdict.now) return { kind: "done", value: verdict.done };
+        settled = verdict;
+      }
       if (snapshot.state.dead) return { kind: "pane_gone", reason: `${label} is dead` };
       if (remaining() <= 0) return { kind: "timed_out" };
 
@@ -178,12 +217,23 @@ export async function waitUntil<T>(
       }
 
       const wakeIn = Math.max(0, probe.wakeInMs?.() ?? Infinity);
+      // With idleMs: once done, the wait ends when quiet; until then, wake up when it would be.
+      let quietIn = Infinity;
+      if (idleMs !== undefined) {
+        const last = client !== null ? client.lastOutputAt : await polledChange();
+        if (typeof last !== "number") return last;
+        if (settled) {
+          quietIn = idleMs - (performance.now() - last);
+          if (quietIn <= 0) return { kind: "done", value: settled.done };
+        }
+      }
+
       if (verdict === "soon") {
-        await sleep(Math.min(MIN_GAP_MS, remaining()), signal);
+        await sleep(Math.min(MIN_GAP_MS, remaining(), quietIn), signal);
       } else if (client !== null) {
         const wake = await client.changed(
           seen,
-          Math.min(remaining(), HEARTBEAT_MS, wakeIn),
+          Math.min(remaining(), HEARTBEAT_MS, wakeIn, quietIn),
           signal,
         );
         signal?.throwIfAborted();
@@ -197,7 +247,7 @@ export async function waitUntil<T>(
           if (gap > 0) await sleep(Math.min(gap, remaining()), signal);
         }
       } else {
-        await sleep(Math.min(pollMs, remaining(), wakeIn), signal);
+        await sleep(Math.min(pollMs, remaining(), wakeIn, quietIn), signal);
       }
     }
   } finally {

@@ -2,56 +2,94 @@
  * Waiting for a line of text in a pane: a probe over {@link waitUntil} that
  * matches the rendered pane text (wrapped lines joined) line by line, either
  * in the last lines of the pane or only in the output that appeared after a
- * send (see `anchor.ts`).
+ * send or after the wait began (see `anchor.ts`), with an optional failure
+ * pattern that ends the wait early and an optional wait for quiet.
+ *
+ * Full-screen programs (less, vim, top, htop) draw on the alternate screen
+ * and keep the cursor on its last row, so no output ever appears "below"
+ * the anchor: while the alternate screen is on, a wait for output after a
+ * send matches the whole screen instead, once the pane has printed since
+ * the send (the row showing the typed text, such as less's `/pattern`
+ * prompt, is left out).
  *
  * @module
  */
 import { type AfterSend, AnchoredView, outputAfterSend } from "./anchor.ts";
 import type { CaptureOptions } from "./capture.ts";
+import { UsageError } from "./errors.ts";
 import type { LineMatcher } from "./lines.ts";
 import type { Pane, PaneSnapshot } from "./pane.ts";
 import { TerminalLines } from "./render.ts";
-import type { PaneTap } from "./tap.ts";
-import { type Probe, type UntilOptions, waitUntil } from "./until.ts";
+import { PaneTap } from "./tap.ts";
+import { type Probe, type UntilOptions, type Verdict, waitUntil } from "./until.ts";
 
-/** How a wait for text ended. */
+/**
+ * How a wait for text ended: a line matched the pattern, a line matched the
+ * failure pattern first, the pane went quiet (a wait for quiet alone), the
+ * budget ran out, or the pane went away.
+ */
 export type WaitOutcome =
   | { kind: "matched"; line: string }
+  | { kind: "failed"; line: string }
+  | { kind: "quiet" }
   | { kind: "timed_out"; lastText: string }
   | { kind: "pane_gone"; reason: string };
 
 /** Options of {@link waitForText}. */
 export interface WaitOptions extends UntilOptions {
-  /** Decides matches line by line (see `compilePattern`). */
-  matcher: LineMatcher;
+  /**
+   * Decides matches line by line (see `compilePattern`). Without it the wait
+   * is for quiet alone: `idleMs` is then required.
+   */
+  matcher?: LineMatcher;
+  /** A line matching this (before any line matching `matcher`) ends the wait at once: `failed`. */
+  fail?: LineMatcher;
   /** Lines of history above the screen to search (default 1000); not used with `after`. */
   history?: number;
-  /** Match only output that appeared after a send. */
+  /**
+   * Match only output that appeared after the anchor: after a send (`sent`,
+   * whose echo is left out), or after the wait began (no `sent`).
+   */
   after?: AfterSend;
   /**
-   * With `after`: the tap opened with the send; output is read from it (every
+   * With `after`: the tap opened at the anchor; output is read from it (every
    * line, whatever the pane's history keeps) instead of from the grid.
    */
   tap?: PaneTap;
+  /**
+   * Called once as the wait ends (however it ends) with the lines it was
+   * looking at: the output after the anchor (everything the tap has by
+   * then), the whole screen of a full-screen program, or the pane's last
+   * lines.
+   */
+  collect?: (lines: string[]) => void;
 }
 
+/** What ends a wait for text (before `idleMs`, if any). */
+type Found = { kind: "matched" | "failed"; line: string } | { kind: "quiet" };
+
 /**
- * Waits until a line of the pane matches, the budget `waitMs` is spent, or
- * the pane goes away. Never throws for those.
+ * Waits until a line of the pane matches (and, with `idleMs`, the pane has
+ * then been quiet that long), a line matches `fail` first, the budget
+ * `waitMs` is spent, or the pane goes away. Never throws for those.
  *
+ * @throws {UsageError} neither `matcher` nor `idleMs`.
  * @throws the signal's reason when `signal` aborts.
  * @throws {TmuxNotFoundError} tmux is not on PATH.
  */
 export async function waitForText(pane: Pane, options: WaitOptions): Promise<WaitOutcome> {
-  const probe = options.after
+  checkWanted(options);
+  const view = options.after
     ? options.tap
-      ? new StreamLinesAfterSend(options.tap, options.after, options.matcher)
-      : new LinesAfterSend(options.after, options.matcher, options.onProgress)
-    : new RecentLines(options.history ?? 1000, options.matcher);
+      ? new StreamAfter(options.tap, options.after)
+      : new GridAfter(options.after, options.onProgress)
+    : new RecentLines(options.history ?? 1000);
+  const probe = new LineWait(view, options);
   const outcome = await waitUntil(pane, probe, options);
+  options.collect?.(probe.output());
   switch (outcome.kind) {
     case "done":
-      return { kind: "matched", line: outcome.value };
+      return outcome.value;
     case "timed_out":
       return { kind: "timed_out", lastText: probe.lastText };
     case "pane_gone":
@@ -59,32 +97,158 @@ export async function waitForText(pane: Pane, options: WaitOptions): Promise<Wai
   }
 }
 
-/** Matches the last `history` lines of history and the screen. */
-class RecentLines implements Probe<string> {
+/** Options of {@link waitForNewText}. */
+export interface NewTextOptions extends Omit<WaitOptions, "after" | "tap" | "history"> {
+  /**
+   * The toolkit's socket folder: the pane's output is tapped into its
+   * private space from the start of the wait, so every new line is seen
+   * whatever the pane's history keeps (else the grid below the cursor's row
+   * is read).
+   */
+  socketDir?: string;
+}
+
+/**
+ * Waits like {@link waitForText}, but only output that appears after the
+ * wait begins counts (the anchor of `safe-send -w`, taken without a send):
+ * text already on screen, such as a typed command line, never matches.
+ *
+ * @throws {UsageError} neither `matcher` nor `idleMs`.
+ * @throws {TmuxCommandError} the pane is gone when the wait begins.
+ * @throws the signal's reason when `signal` aborts.
+ */
+export async function waitForNewText(pane: Pane, options: NewTextOptions): Promise<WaitOutcome> {
+  checkWanted(options);
+  await using tap = options.socketDir === undefined
+    ? null
+    : await PaneTap.open(pane, options.socketDir);
+  const anchor = await pane.anchor({ before: tap?.startArgs(), signal: options.signal });
+  return await waitForText(pane, { ...options, after: { anchor }, tap: tap ?? undefined });
+}
+
+/** A wait needs something to wait for: a pattern, or quiet. */
+function checkWanted(options: Pick<WaitOptions, "matcher" | "idleMs">): void {
+  if (options.matcher === undefined && options.idleMs === undefined) {
+    throw new UsageError("a pattern or an idle time is required");
+  }
+}
+
+/** The lines a wait looks at in each snapshot. */
+interface LineView {
+  /** What to capture for the next look (`null`: the state is enough). */
+  capture(): CaptureOptions | null;
+  /**
+   * The lines to check now (only new ones where the view can tell), and
+   * whether more may be on its way; `"recapture"` when the capture must be
+   * redone.
+   */
+  lines(snapshot: PaneSnapshot, lastTry: boolean): { lines: string[]; more: boolean } | "recapture";
+  /** Whether the pane has printed since the anchor (for the full screen); updates the view. */
+  printed(snapshot: PaneSnapshot): boolean;
+  /** The text looked at last (a timed-out wait reports it). */
+  readonly lastText: string;
+  /** Every line the view holds now (after reading what is left to read). */
+  output(): string[];
+  /** The text sent at the anchor, if any: its echo is not output. */
+  readonly sent?: string;
+}
+
+/** The whole visible screen (for full-screen programs). */
+const SCREEN: CaptureOptions = { join: true, trimTrailingBlank: true };
+
+/** The probe of {@link waitForText}: a view, the patterns, and full-screen handling. */
+class LineWait implements Probe<Found> {
+  #screen = false;
+  #screenText = "";
+  readonly #view: LineView;
+  readonly #matcher?: LineMatcher;
+  readonly #fail?: LineMatcher;
+  readonly #fullScreen: boolean;
+
+  constructor(view: LineView, options: WaitOptions) {
+    this.#view = view;
+    this.#matcher = options.matcher;
+    this.#fail = options.fail;
+    this.#fullScreen = options.after !== undefined;
+  }
+
+  get lastText(): string {
+    return this.#screen ? this.#screenText : this.#view.lastText;
+  }
+
+  /** The lines the wait was looking at: the screen (full-screen programs) or the view's. */
+  output(): string[] {
+    const lines = this.#view.output();
+    return this.#screen ? this.#screenText.split("\n") : lines;
+  }
+
+  capture(): CaptureOptions | null {
+    return this.#screen ? SCREEN : this.#view.capture();
+  }
+
+  test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<Found> {
+    if (this.#fullScreen && snapshot.state.alternateOn !== this.#screen) {
+      // The program entered or left the alternate screen: capture what now counts.
+      this.#screen = snapshot.state.alternateOn;
+      return lastTry ? "soon" : "recapture";
+    }
+    let lines: string[];
+    let more = false;
+    if (this.#screen) {
+      this.#screenText = snapshot.lines.join("\n");
+      const typed = (this.#view.sent ?? "").split("\n")[0].trimEnd();
+      lines = !this.#view.printed(snapshot)
+        ? []
+        : typed === ""
+        ? snapshot.lines
+        : snapshot.lines.filter((line) => !line.trimEnd().endsWith(typed));
+    } else {
+      const seen = this.#view.lines(snapshot, lastTry);
+      if (seen === "recapture") return seen;
+      ({ lines, more } = seen);
+    }
+    for (const line of lines) {
+      if (this.#fail?.(line)) return { done: { kind: "failed", line }, now: true };
+      if (this.#matcher?.(line)) return { done: { kind: "matched", line } };
+    }
+    if (this.#matcher === undefined) return { done: { kind: "quiet" } };
+    return more ? "soon" : undefined;
+  }
+}
+
+/** The last `history` lines of history and the screen. */
+class RecentLines implements LineView {
   lastText = "";
-  constructor(private readonly history: number, private readonly matcher: LineMatcher) {}
+  constructor(private readonly history: number) {}
 
   capture(): CaptureOptions {
     return { history: this.history, join: true, trimTrailingBlank: true };
   }
 
-  test({ lines }: PaneSnapshot) {
+  lines({ lines }: PaneSnapshot) {
     this.lastText = lines.join("\n");
-    const line = lines.find(this.matcher);
-    return line === undefined ? undefined : { done: line };
+    return { lines, more: false };
+  }
+
+  printed(): boolean {
+    return true;
+  }
+
+  output(): string[] {
+    return this.lastText === "" ? [] : this.lastText.split("\n");
   }
 }
 
-/** Matches only the output lines after a send. */
-class LinesAfterSend implements Probe<string> {
+/** The output lines after the anchor, read from the pane's grid. */
+class GridAfter implements LineView {
   lastText = "";
+  readonly sent?: string;
   readonly #view: AnchoredView;
+  #firstScreen?: string;
+  #lines: string[] = [];
 
-  constructor(
-    private readonly after: AfterSend,
-    private readonly matcher: LineMatcher,
-    onProgress?: (message: string) => void,
-  ) {
+  constructor(private readonly after: AfterSend, onProgress?: (message: string) => void) {
+    this.sent = after.sent;
     this.#view = new AnchoredView(
       after,
       () => onProgress?.("History shrank since the send; finding the typed line by its text"),
@@ -95,49 +259,102 @@ class LinesAfterSend implements Probe<string> {
     return this.#view.capture();
   }
 
-  test(snapshot: PaneSnapshot, lastTry: boolean) {
+  lines(snapshot: PaneSnapshot, lastTry: boolean) {
     const rows = this.#view.fromAnchor(snapshot, lastTry);
     if (rows === null) return "recapture" as const;
-    const lines = outputAfterSend(rows, this.after.sent);
+    const lines = this.after.sent === undefined
+      ? afterCursor(rows, this.after.anchor.cursorX ?? 0)
+      : outputAfterSend(rows, this.after.sent);
     this.lastText = lines.join("\n");
-    const line = lines.find(this.matcher);
-    return line === undefined ? undefined : { done: line };
+    this.#lines = lines;
+    return { lines, more: false };
+  }
+
+  output(): string[] {
+    return this.#lines;
+  }
+
+  printed({ lines }: PaneSnapshot): boolean {
+    // Entered the alternate screen since the anchor; else the screen differs from the first look.
+    if (!this.after.anchor.alternateOn) return true;
+    const text = lines.join("\n");
+    this.#firstScreen ??= text;
+    return text !== this.#firstScreen;
   }
 }
 
-/** Matches only the output lines after a send, read from the pane's tap. */
-class StreamLinesAfterSend implements Probe<string> {
+/** The output lines after the anchor, read from the pane's tap. */
+class StreamAfter implements LineView {
   lastText = "";
+  readonly sent?: string;
   readonly #stream = new TerminalLines();
   #checked = 0;
   #quiet = 0;
+  #printed = false;
 
-  constructor(
-    private readonly tap: PaneTap,
-    private readonly after: AfterSend,
-    private readonly matcher: LineMatcher,
-  ) {}
+  constructor(private readonly tap: PaneTap, private readonly after: AfterSend) {
+    this.sent = after.sent;
+  }
 
   capture(): null {
     return null; // the state is enough: the text comes from the tap
   }
 
-  test() {
+  /** Reads what the tap has (the file can trail tmux's notice: "more" until two empty reads). */
+  #read(): boolean {
     const bytes = this.tap.read();
     if (bytes.length === 0) {
       this.#quiet++;
-      return this.#quiet < 2 ? "soon" as const : undefined;
+      return false;
     }
     this.#quiet = 0;
+    this.#printed = true;
     this.#stream.write(bytes);
-    const lines = outputAfterSend(this.#stream.all(), this.after.sent);
+    return true;
+  }
+
+  lines() {
+    if (!this.#read()) return { lines: [], more: this.#quiet < 2 };
+    return { lines: this.#newLines(), more: true };
+  }
+
+  printed(): boolean {
+    // Output drawn on the alternate screen is not matched as lines later on.
+    if (this.#read()) this.#newLines();
+    return this.#printed;
+  }
+
+  output(): string[] {
+    this.#read();
+    return this.#all();
+  }
+
+  /** Every output line: after a send, its echo (the first line) is not output. */
+  #all(): string[] {
+    const all = this.#stream.all();
+    return this.after.sent === undefined ? all : outputAfterSend(all, this.after.sent);
+  }
+
+  /** The output lines not checked yet (the last one again, as it may have grown). */
+  #newLines(): string[] {
+    const lines = this.#all();
     this.lastText = lines.slice(-LAST_TEXT_LINES).join("\n");
     // Lines matched before are not matched again; the last (maybe partial) one is.
     const from = Math.max(0, this.#checked - 1);
     this.#checked = lines.length;
-    const line = lines.slice(from).find(this.matcher);
-    return line === undefined ? "soon" as const : { done: line };
+    return lines.slice(from);
   }
+}
+
+/**
+ * The lines from an anchor taken without a send: the anchor row from the
+ * cursor's column on (what was before it is old), then the rows below it,
+ * trailing empty lines dropped.
+ */
+function afterCursor(rows: readonly string[], column: number): string[] {
+  const lines = [[...(rows[0] ?? "")].slice(column).join(""), ...rows.slice(1)];
+  while (lines.length > 0 && lines.at(-1)!.trimEnd() === "") lines.pop();
+  return lines;
 }
 
 /** How many lines a timed-out stream wait reports as its last text. */

@@ -287,6 +287,24 @@ export async function runProgram(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
+/**
+ * A session's private output folder (`.ctmux/output/<server>/<session>`): the
+ * one under whichever server folder holds it (the default socket's first).
+ */
+export function sessionOutputDir(box: Sandbox, session: string): string {
+  const output = join(box.socketDir, ".ctmux", "output");
+  const server = encodeURIComponent(`S:${box.defaultSocket}`).replaceAll(".", "%2E");
+  const named = encodeURIComponent(session).replaceAll(".", "%2E");
+  try {
+    for (const entry of Deno.readDirSync(output)) {
+      if (entry.name !== server && Deno.statSync(join(output, entry.name, named)).isDirectory) {
+        return join(output, entry.name, named);
+      }
+    }
+  } catch { /* the default socket's, or none yet */ }
+  return join(output, server, named);
+}
+
 /** Whether the tests run as root (only root can chown a file to another user). */
 export const isRoot = Deno.uid() === 0;
 

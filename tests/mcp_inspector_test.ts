@@ -43,7 +43,7 @@ Deno.test("the MCP Inspector's CLI lists the tools and calls them", async (t) =>
     const { tools } = await inspector(box, ["--method", "tools/list"]) as {
       tools: { name: string; outputSchema?: unknown }[];
     };
-    equal(tools.length, 12);
+    equal(tools.length, 13);
     for (const tool of tools) equal(typeof tool.outputSchema, "object", tool.name);
   });
 

@@ -11,6 +11,7 @@ import { json, Sandbox, toolScript, waitUntil } from "./helpers.ts";
 
 const ALL_TOOLS = [
   "capture",
+  "capture_since",
   "cleanup_sessions",
   "create_session",
   "find_sessions",
@@ -47,6 +48,7 @@ Deno.test("--read-only offers only list, health, capture, find and wait", async 
   const { tools } = await server.client.listTools();
   deepEqual(tools.map((t) => t.name).sort(), [
     "capture",
+    "capture_since",
     "find_sessions",
     "list_sessions",
     "pane_health",

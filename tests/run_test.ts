@@ -91,6 +91,7 @@ Deno.test("run in a shell prints exactly the command's output and exits with its
       "waiting_for_input",
       "prompt",
       "mode",
+      "cursor",
     ]);
     equal(out.output, "hi there");
     equal(out.exit_code, 0);

@@ -135,7 +135,27 @@ Deno.test("safe-send sends text as typed and waits for what follows", async (t) 
         "0.5",
       ]);
       equal(r.code, 2);
-      equal(r.stderr, "Error: Timeout waiting for pattern '^nomatch|^x\\$ $'\n");
+      // One line, then the pane's last lines (at most 20: --tail).
+      const [first, second, ...last] = r.stderr.trimEnd().split("\n");
+      equal(first, "Error: Timeout waiting for pattern '^nomatch|^x\\$ $'");
+      equal(second, `Last ${last.length} lines from sh:0.0:`);
+      assert(last.length > 0 && last.length <= 20, r.stderr);
+      equal(last.at(-2), "$ true");
+      equal(last.at(-1), "$");
+      const bare = await box.run("safe-send", [
+        "-s",
+        "sh",
+        "-c",
+        "true",
+        "-w",
+        "^nomatch",
+        "-T",
+        "0",
+        "--tail",
+        "0",
+      ]);
+      equal(bare.code, 2);
+      equal(bare.stderr, "Error: Timeout waiting for pattern '^nomatch'\n");
       const prompt = await box.run("safe-send", [
         "-s",
         "sh",

@@ -51,18 +51,29 @@ Deno.test("what the tools create is private, even under umask 000", async (t) =>
     });
     equal(r.code, 0, r.stderr);
     const modes = await modesUnder(base);
-    assertEquals(modes.map(([p]) => p.slice(base.length)).sort(), [
-      "",
-      "/er",
-      "/er/sockets",
-      "/er/sockets/.sessions.json",
-      "/er/sockets/.sessions.lock",
-      "/er/sockets/claude.sock",
-    ]);
+    // The toolkit's private folder holds the session's output log (its files vary as it fills).
+    const toolkit = join(socketDir, ".ctmux");
+    assertEquals(
+      modes.map(([p]) => p.slice(base.length)).filter((p) => !p.includes("/.ctmux/")).sort(),
+      [
+        "",
+        "/er",
+        "/er/sockets",
+        "/er/sockets/.ctmux",
+        "/er/sockets/.sessions.json",
+        "/er/sockets/.sessions.lock",
+        "/er/sockets/claude.sock",
+      ],
+    );
+    ok(
+      modes.some(([p]) => /\/\.ctmux\/output\/[^/]+\/private\/log\/srv/.test(p)),
+      "the session's log",
+    );
     for (const [path, bits] of modes) {
+      const isDir = (await Deno.lstat(path)).isDirectory;
       const expected = path.endsWith(".sock")
         ? [0o600, 0o700]
-        : path.includes(".sessions.")
+        : path.includes(".sessions.") || (path.startsWith(toolkit) && !isDir)
         ? [0o600]
         : [0o700];
       ok(expected.includes(bits & 0o777), `${path}: mode ${bits.toString(8)}`);

@@ -31,8 +31,8 @@ async function corePane(sock: string, id: string): Promise<Pane> {
 
 /** Where the cursor is now: an anchor taken without sending. */
 async function anchorNow(pane: Pane): Promise<Anchor> {
-  const { historySize, cursorY } = await pane.state();
-  return { historySize, cursorY };
+  const { historySize, cursorY, alternateOn } = await pane.state();
+  return { historySize, cursorY, alternateOn };
 }
 
 async function screen(box: Sandbox, sock: string, pane: string): Promise<string> {
@@ -300,6 +300,8 @@ Deno.test("capture and snapshot read a pane's text and state together", async ()
     historySize: 0,
     historyLimit: 2000,
     cursorY: 2,
+    cursorX: 0,
+    alternateOn: false,
     session: "cap",
   });
 });

@@ -48,7 +48,7 @@ wait, capture, run, kill_session, cleanup_sessions, find_sessions.
 
 Options:
       --read-only   offer only list_sessions, pane_health, capture,
-                    find_sessions and wait
+                    capture_since, find_sessions and wait
       --any-socket  act on any tmux socket (default: only sockets in the
                     socket folder and those the registry names)
   -h, --help        show this help
@@ -116,8 +116,8 @@ const HEALTH = {
 };
 
 const WAIT_OUTCOME = {
-  kind: z.enum(["matched", "timed_out", "pane_gone"]),
-  line: z.string().optional().describe("matched: the first matching line"),
+  kind: z.enum(["matched", "failed", "quiet", "timed_out", "pane_gone"]),
+  line: z.string().optional().describe("matched, failed: the line that matched"),
   lastText: z.string().optional().describe("timed_out: the text last looked at"),
   reason: z.string().optional().describe("pane_gone: why"),
 };
@@ -240,21 +240,35 @@ const TOOLS: Record<string, Tool> = {
 
   send: tool({
     description: "Send text to a healthy pane, optionally waiting for a line matching waitFor " +
-      "in the output that follows (as safe-send.sh). mode keys (default): tmux key names " +
-      "work, then Enter; literal: as typed, no Enter; paste: a block ending with a blank " +
-      `line (REPL blocks). ${TARGET_NOTE}`,
+      "(or for the pane to go quiet, idleMs) in the output that follows, read from the " +
+      "pane's byte stream (as safe-send.sh). mode keys (default): tmux key names work, then " +
+      "Enter; literal: as typed, no Enter; paste: a block ending with a blank line (REPL " +
+      "blocks); press: text is tmux key names pressed in order with no Enter (Space, Escape, " +
+      `Up, C-c, q, ...). failOn ends the wait early (kind failed). ${TARGET_NOTE}`,
     input: {
       ...TARGET,
-      text: z.string().max(MAX_TEXT).describe('The text ("" with mode keys: just Enter)'),
-      mode: z.enum(["keys", "literal", "paste"]).optional(),
+      text: z.string().max(MAX_TEXT).describe(
+        'The text ("" with mode keys: just Enter); with mode press: key names, space-separated',
+      ),
+      mode: z.enum(["keys", "literal", "paste", "press"]).optional(),
       waitFor: name.optional().describe(
         "Wait for a line matching this POSIX extended regex (grep -E) after the send",
       ),
-      fixed: z.boolean().optional().describe("waitFor is a fixed string"),
+      failOn: name.optional().describe("A line matching this first ends the wait: kind failed"),
+      idleMs: waitMs.optional().describe(
+        "Done when the pane printed nothing for this long (after waitFor matched, if given)",
+      ),
+      fixed: z.boolean().optional().describe("waitFor and failOn are fixed strings"),
       waitMs: waitMs.optional().describe("How long to wait for waitFor (default 30000)"),
+      output: z.boolean().optional().describe(
+        "Also return the output between the send and the end of the wait",
+      ),
+      cursor: z.boolean().optional().describe("Also return a read cursor (for capture_since)"),
     },
     output: {
-      kind: z.enum(["not_ready", "sent", "matched", "timed_out", "pane_gone"]),
+      kind: z.enum(["not_ready", "sent", "matched", "failed", "quiet", "timed_out", "pane_gone"]),
+      output: z.array(z.string()).optional().describe("With output: what the pane printed"),
+      cursor: z.string().nullable().optional().describe("With cursor: where the output ended"),
       pane: z.string().optional().describe("The pane id the text went to"),
       status: HEALTH.status.optional().describe("not_ready: the pane's health"),
       health: z.object(HEALTH).optional(),
@@ -284,18 +298,28 @@ const TOOLS: Record<string, Tool> = {
 
   wait: tool({
     description: "Wait until a line of the pane (the last lines of history and the screen, " +
-      "wrapped lines joined) matches a POSIX extended regex, reacting as output arrives " +
-      `(as wait-for-text.sh). ${TARGET_NOTE}`,
+      "wrapped lines joined; with newOutput, only output that appears from now on) matches " +
+      "a POSIX extended regex, or the pane goes quiet (idleMs), reacting as output arrives " +
+      `(as wait-for-text.sh). failOn ends it early (kind failed). ${TARGET_NOTE}`,
     input: {
       ...TARGET,
-      pattern: name.describe("POSIX extended regex, matched line by line (grep -E)"),
-      fixed: z.boolean().optional().describe("pattern is a fixed string (grep -F)"),
+      pattern: name.optional().describe("POSIX extended regex, matched line by line (grep -E)"),
+      failOn: name.optional().describe("A line matching this first ends the wait: kind failed"),
+      idleMs: waitMs.optional().describe(
+        "Done when the pane printed nothing for this long (after pattern matched, if given)",
+      ),
+      newOutput: z.boolean().optional().describe("Only output that appears after now counts"),
+      cursor: z.boolean().optional().describe("Also return a read cursor (for capture_since)"),
+      fixed: z.boolean().optional().describe("pattern and failOn are fixed strings (grep -F)"),
       waitMs: waitMs.optional().describe("How long to wait (default 15000)"),
       lines: z.number().int().min(0).max(1_000_000).optional().describe(
         "Lines of history above the screen to search (default 1000)",
       ),
     },
-    output: WAIT_OUTCOME,
+    output: {
+      ...WAIT_OUTCOME,
+      cursor: z.string().nullable().optional().describe("With cursor: the pane's output now"),
+    },
     annotations: READ,
     run: (args, { context, signal, onProgress }) =>
       api.waitForText({ ...args, context, signal, onProgress }),
@@ -319,6 +343,24 @@ const TOOLS: Record<string, Tool> = {
     run: async (args, { context, signal }) => ({
       lines: await api.capture({ ...args, context, signal }),
     }),
+  }),
+
+  capture_since: tool({
+    description: "The pane's output after a cursor, as lines rendered as a terminal shows " +
+      "them, and a cursor for the next read; without since, no lines and a cursor marking " +
+      "the output now. Cursors survive the pane's history trimming; linesLost counts lines " +
+      `the pane's log no longer keeps (as capture-pane.sh --since). ${TARGET_NOTE}`,
+    input: {
+      ...TARGET,
+      since: z.string().max(MAX_SHORT).optional().describe("A cursor from an earlier call"),
+    },
+    output: {
+      lines: z.array(z.string()),
+      cursor: z.string(),
+      linesLost: z.number().nullable().describe("Lines after since that are gone (null: unknown)"),
+    },
+    annotations: READ,
+    run: (args, { context, signal }) => api.readSince({ ...args, context, signal }),
   }),
 
   run: tool({
@@ -349,8 +391,9 @@ const TOOLS: Record<string, Tool> = {
         "Return at most this many lines: the first and last ones, with one line between them " +
           "saying how many were left out and which private file (outputFile) holds them all",
       ),
+      cursor: z.boolean().optional().describe("Also return a read cursor (for capture_since)"),
     },
-    output: RUN_OUTPUT,
+    output: { ...RUN_OUTPUT, cursor: z.string().nullable().optional() },
     annotations: WRITE,
     run: (args, { context, signal, onProgress }) =>
       api.run({ ...args, context, signal, onProgress, touch: true }),
@@ -441,6 +484,7 @@ const READ_ONLY_TOOLS: ReadonlySet<string> = new Set([
   "list_sessions",
   "pane_health",
   "capture",
+  "capture_since",
   "find_sessions",
   "wait",
 ]);

@@ -19,6 +19,7 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { Context } from "../lib/context.ts";
+import { cursorAtEnd, openLog } from "../lib/cursor.ts";
 import { resumeRun, RUN_MODES, runCommand, type RunMode, type RunOutcome } from "../lib/run.ts";
 import {
   checkSocketNeedsTarget,
@@ -62,9 +63,11 @@ Options:
                         private file holds the whole output
       --json            print {"output", "exit_code", "timed_out", "duration_ms",
                         "run_id", "truncated", "lines_total", "output_file",
-                        "output_lost", "waiting_for_input", "prompt", "mode"};
-                        on an error {"error", "exit_code"} (with "run_id" and
-                        "program" when a pane was refused)
+                        "output_lost", "waiting_for_input", "prompt", "mode",
+                        "cursor"}: cursor (for capture-pane.sh --since) marks
+                        the pane's output when the run ended; on an error
+                        {"error", "exit_code"} (with "run_id" and "program"
+                        when a pane was refused)
   -h, --help            show this help
 
 In a shell stdout is exactly what the command printed, every line of it
@@ -191,6 +194,8 @@ await runTool({
     const context = new Context();
     const { server, target, entry } = await context.locate(flags, { touch: true });
     const socketDir = context.paths.socketDir;
+    // A cursor (--json) needs the pane's output log; the run then reads that log.
+    const log = flags.json ? await openLog(server, target, socketDir) : null;
     const outcome = resume !== undefined
       ? await resumeRun(server, target, {
         runId: resume,
@@ -223,7 +228,7 @@ await runTool({
         output: outcome.output,
       });
     }
-    if (flags.json) printJson(resultJson(outcome));
+    if (flags.json) printJson({ ...resultJson(outcome), cursor: cursorAtEnd(log) });
     else if (outcome.output !== "") console.log(outcome.output);
     if (outcome.outputLost) {
       console.error(

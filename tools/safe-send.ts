@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { MAX_SECONDS, MissingArgumentError, parseNumber, runTool } from "../lib/cli.ts";
+import {
+  MAX_LINES,
+  MAX_SECONDS,
+  MissingArgumentError,
+  parseNumber,
+  printJson,
+  runTool,
+} from "../lib/cli.ts";
 import {
   SendFailedError,
   TmuxNotFoundError,
@@ -16,13 +23,19 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
+import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
 import { Context } from "../lib/context.ts";
+import { parseKeys } from "../lib/keys.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
 import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/cli/target.ts";
 
+/** Exit code of a wait that the --fail pattern ended. */
+const FAILED_EXIT = 5;
+
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
+                    [--keys KEYS] [--fail PATTERN] [--idle SECONDS] [--print | --print-match] [--json] [--tail N]
 
 Send a command to a tmux pane safely: check the pane's health first, retry
 failed sends, and optionally wait for PATTERN in the output that follows.
@@ -35,8 +48,26 @@ Options:
   -c, --command TEXT      text to send (required; -c "" sends just Enter)
   -l, --literal           send TEXT literally, without Enter
   -m, --multiline         paste TEXT as one block ending with a blank line (REPL blocks)
+      --keys KEYS         press tmux keys by name, in order, with no Enter added
+                          (instead of -c): 'Space', 'q', 'C-c', 'Escape : w q Enter',
+                          'Up', 'PageDown', 'M-x', 'F1'; an unknown name is an
+                          argument error (exit 4), never typed as text
   -w, --wait PATTERN      wait for PATTERN (extended regex, per line) in the output
                           that appears after the send
+      --fail PATTERN      stop waiting with exit 5 when a line of the output matches
+                          PATTERN before one matches -w (stderr names the line)
+      --idle SECS         also wait until the pane has printed nothing for SECS
+                          (decimals ok); without -w, wait for quiet alone
+      --print             print on stdout the output between the send and the end of
+                          the wait (-w match, --idle, --fail or timeout), from the
+                          pane's byte stream: a debugger step in one call
+      --print-match       print the line that matched -w on stdout
+      --json              print {"result", "line", "cursor"} ("output": [...] with
+                          --print): result is sent, matched, quiet, failed,
+                          timed_out, pane_gone or not_ready; cursor (for
+                          capture-pane.sh --since) is at the end of the printed
+                          output with --print, else at the send
+      --tail N            on timeout, show the last N lines of the pane (default 20)
   -T, --timeout SECS      seconds to wait for PATTERN (default 30; decimals ok)
   -r, --retries N         send attempts in total (default 3)
   -i, --interval SECS     first retry delay, doubled each time (default 0.5)
@@ -46,15 +77,20 @@ Options:
 Without -l or -m the text is sent as tmux keys followed by Enter, so key names
 work (-c C-c sends Ctrl-C); any other text, including text that starts with
 "-" or ends with ";", arrives as typed. With no target, the registry's only
-session is used.
+session is used. A full-screen program (less, vim, top) is matched on its
+whole screen once it has drawn since the send.
 
 Exit codes: 0 sent (and pattern seen), 1 send failed after retries, 2 timed out
-waiting for PATTERN, 3 pane not ready (or gone while waiting), 4 invalid arguments.
+waiting for PATTERN, 3 pane not ready (or gone while waiting), 4 invalid arguments,
+5 the --fail pattern matched first.
 
 Examples:
   safe-send.sh -s my-python -c "print(42)" -w ">>>" -T 10
   safe-send.sh -s my-python -m -c "$(printf 'def foo():\\n    return 42')" -w ">>>"
   safe-send.sh -t work:0.0 -L mysocket -c C-c
+  safe-send.sh -s pager --keys Space -w 'line 48'
+  safe-send.sh -s build -c 'make' -w '^make: Leaving' --fail 'error:' -T 600
+  safe-send.sh -s debug -c n -w '^\\(Pdb\\) ' --print
   safe-send.sh -s shell -c "-la" -l`;
 
 await runTool({
@@ -64,12 +100,19 @@ await runTool({
     "socket-name": { type: "string", short: "L" },
     command: { type: "string", short: "c" },
     literal: { type: "boolean", short: "l" },
+    keys: { type: "string" },
     multiline: { type: "boolean", short: "m" },
     wait: { type: "string", short: "w" },
     timeout: { type: "string", short: "T" },
     retries: { type: "string", short: "r" },
     interval: { type: "string", short: "i" },
     verbose: { type: "boolean", short: "v" },
+    fail: { type: "string" },
+    idle: { type: "string" },
+    "print-match": { type: "boolean" },
+    print: { type: "boolean" },
+    json: { type: "boolean" },
+    tail: { type: "string" },
   },
   usageExit: 4,
   bashUsage: true,
@@ -95,10 +138,16 @@ await runTool({
     if (explicitTargetMissing({ ...flags, socketName })) {
       throw new MissingArgumentError("target is required");
     }
-    const command = flags.command;
+    if (
+      flags.keys !== undefined && (flags.command !== undefined || flags.literal || flags.multiline)
+    ) {
+      throw new UsageError("Error: --keys replaces -c, -l and -m: give only one of them");
+    }
+    const command = flags.keys ?? flags.command;
     if (command === undefined) {
       throw new MissingArgumentError('command is required (use -c "" to send just Enter)');
     }
+    if (flags.keys !== undefined) parseKeys(flags.keys);
     const timeout = parseNumber(flags.timeout ?? "30", {
       max: MAX_SECONDS,
       unit: "seconds",
@@ -114,15 +163,45 @@ await runTool({
       unit: "seconds",
       message: "interval must be a positive number",
     });
+    const idle = flags.idle === undefined ? undefined : parseNumber(flags.idle, {
+      max: MAX_SECONDS,
+      unit: "seconds",
+      message: "idle must be a positive number",
+    });
+    const tail = parseNumber(flags.tail ?? String(DEFAULT_TAIL), {
+      integer: true,
+      max: MAX_LINES,
+      message: "tail must be an integer",
+    });
     const pattern = flags.wait ?? "";
     const matcher = pattern === "" ? undefined : compilePattern(pattern);
+    const fail = flags.fail === undefined || flags.fail === ""
+      ? undefined
+      : compilePattern(flags.fail);
+    if (fail && !matcher && idle === undefined) {
+      throw new UsageError("Error: --fail needs -w or --idle (something to wait for)");
+    }
+    if (flags.print && !matcher && idle === undefined) {
+      throw new UsageError("Error: --print needs -w or --idle (the end of the output to print)");
+    }
+    if (flags.print && flags["print-match"]) {
+      throw new UsageError("Error: use either --print or --print-match (--json gives both)");
+    }
 
     const context = new Context();
     const { server, target } = await context.locate({ ...flags, socketName }, { touch: true });
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
     const outcome = await safeSend(server, target, {
+      fail,
+      idleMs: idle === undefined ? undefined : idle * 1000,
       text: command,
-      mode: flags.multiline ? "paste" : flags.literal ? "literal" : "keys",
+      mode: flags.keys !== undefined
+        ? "press"
+        : flags.multiline
+        ? "paste"
+        : flags.literal
+        ? "literal"
+        : "keys",
       matcher,
       waitMs: timeout * 1000,
       attempts,
@@ -130,26 +209,62 @@ await runTool({
       intervalMs: interval * 1000,
       onProgress: progress,
       socketDir: context.paths.socketDir,
+      output: flags.print,
+      cursor: flags.json,
     });
-    switch (outcome.kind) {
-      case "not_ready":
-        console.error(
-          `Error: Pane not ready (health check failed with exit code ${
-            HEALTH_EXIT_CODES[outcome.status]
-          })`,
-        );
-        return 3;
-      case "sent":
-        return 0;
-      case "matched":
-        progress?.(`Pattern found: ${outcome.line}`);
-        return 0;
-      case "timed_out":
-        console.error(`Error: Timeout waiting for pattern '${pattern}'`);
-        return 2;
-      case "pane_gone":
-        console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
-        return 3;
+    const code = await report();
+    if (flags.json) {
+      printJson({
+        result: outcome.kind,
+        line: "line" in outcome ? outcome.line : null,
+        cursor: "cursor" in outcome ? outcome.cursor ?? null : null,
+        ...(flags.print ? { output: "output" in outcome ? outcome.output ?? [] : [] } : {}),
+      });
+    } else if (flags.print && "output" in outcome && outcome.output?.length) {
+      console.log(outcome.output.join("\n"));
+    } else if (flags["print-match"] && outcome.kind === "matched") {
+      console.log(outcome.line);
+    }
+    return code;
+
+    /** The outcome's messages on stderr, and its exit code. */
+    async function report(): Promise<number> {
+      switch (outcome.kind) {
+        case "not_ready":
+          console.error(
+            `Error: Pane not ready (health check failed with exit code ${
+              HEALTH_EXIT_CODES[outcome.status]
+            })`,
+          );
+          return 3;
+        case "sent":
+          return 0;
+        case "matched":
+          progress?.(`Pattern found: ${outcome.line}`);
+          return 0;
+        case "quiet":
+          progress?.("The pane is quiet");
+          return 0;
+        case "failed":
+          console.error(`Error: Failure pattern matched: ${outcome.line}`);
+          return FAILED_EXIT;
+        case "timed_out":
+          console.error(
+            await timeoutReport(
+              pattern === ""
+                ? `Error: Timeout waiting for the pane to be quiet for ${idle}s`
+                : `Error: Timeout waiting for pattern '${pattern}'`,
+              await server.pane(outcome.pane).catch(() => null),
+              target,
+              tail,
+              outcome.lastText,
+            ),
+          );
+          return 2;
+        case "pane_gone":
+          console.error(`Error: Stopped waiting for pattern '${pattern}' (${outcome.reason})`);
+          return 3;
+      }
     }
   },
 });

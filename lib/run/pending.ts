@@ -37,6 +37,12 @@ export interface PendingRun {
   tapFile: string;
   /** The pipe still copies the pane's output into `tapFile`. */
   pipeOpen: boolean;
+  /**
+   * Set when the run read the pane's persistent output log (then `tapFile`
+   * is the log's folder): where the run's output began in it. The log is the
+   * pane's, not the run's: it is neither closed nor removed with the run.
+   */
+  logOffset?: number;
   /** The pane's terminal. */
   tty: string;
 }
@@ -98,7 +104,7 @@ function isPendingRun(data: unknown): data is PendingRun {
 
 /** Removes a pending run's files. */
 export async function removePending(socketDir: string, owner: OutputOwner, run: PendingRun) {
-  await Deno.remove(run.tapFile).catch(() => {});
+  if (run.logOffset === undefined) await Deno.remove(run.tapFile).catch(() => {});
   await Deno.remove(join(runsDir(socketDir, owner), `${run.runId}.json`)).catch(() => {});
 }
 
@@ -107,13 +113,14 @@ export async function markPane(pane: Pane, runId: string): Promise<void> {
   await pane.server.run(["set-option", "-p", "-t", pane.id, PENDING_OPTION, runId]);
 }
 
-/** Closes the pane's pipe (ours: the pane names a run of ours) and forgets the run. */
-export async function releasePane(pane: Pane): Promise<void> {
+/**
+ * Forgets the pane's pending run and closes the pane's pipe (ours: the pane
+ * names a run of ours), unless the run read the pane's persistent log
+ * (`closePipe` false), whose pipe stays.
+ */
+export async function releasePane(pane: Pane, closePipe = true): Promise<void> {
   await pane.server.run([
-    "pipe-pane",
-    "-t",
-    pane.id,
-    ";",
+    ...(closePipe ? ["pipe-pane", "-t", pane.id, ";"] : []),
     "set-option",
     "-p",
     "-u",
