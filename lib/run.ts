@@ -202,13 +202,13 @@ const RECHECK_MS = 1000;
 /** How long a run may go on after its first wait to learn an interrupted line's status. */
 const QUERY_WAIT_MS = 3000;
 
-/** Looks at the tap right after the send, before any tmux call, at most this many times... */
-const QUICK_LOOKS = 8;
+/** Looks at the tap right after the send, before any tmux call, at most this many times (15 ms)... */
+const QUICK_LOOKS = 30;
 /** ...this many milliseconds apart: a fast command has ended before a tmux call could ask. */
-const QUICK_LOOK_MS = 1;
+const QUICK_LOOK_MS = 0.5;
 
 /** What the wait of a run ended with. */
-type End = "completed" | "step" | "waiting" | "prompt_back";
+type End = "completed" | "step" | "waiting" | "prompt_back" | "retry";
 
 /** A prompt pattern as stored, and its test. */
 function promptOf(prompt: string | RegExp): PromptSpec {
@@ -341,6 +341,7 @@ class StreamProbe implements Probe<End> {
     } else this.#quiet++;
     const reading = this.plan.read(this.seen, this.progress);
     this.#reading = reading;
+    if (reading.retry) return { done: "retry" };
     if (reading.exitCode !== undefined) {
       return { done: stepOrEnd(this.plan, this.progress) };
     }
@@ -449,6 +450,12 @@ async function follow(
         progress.starts.push(probe.line);
         progress.sent++;
         await sendStep(pane, plan.steps[progress.sent - 1], { signal: options.signal });
+        continue;
+      case "retry":
+        // The short form did not run (a new REPL): send the long one, once.
+        if (progress.fellBack || plan.fallback === undefined) return { kind: "waiting" };
+        progress.fellBack = true;
+        await sendStep(pane, plan.fallback, { signal: options.signal });
         continue;
       case "prompt_back":
         if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
