@@ -13,6 +13,7 @@ import {
   type RunErrorJson,
   type RunJson,
   runJson,
+  screen,
   started,
 } from "./fixtures/run_panes.ts";
 
@@ -115,6 +116,37 @@ Deno.test("a timed-out run resumes to its end; kill-session removes a pending ru
     equal(last.r.code, 0, last.r.stderr);
     equal(last.out.output, "three");
   });
+
+  await t.step(
+    "cleanup-sessions --all removes a pending run's files; the next run frees the pane",
+    async () => {
+      const r = await box.run("run", [
+        "-s",
+        "slow",
+        "--json",
+        "-T",
+        "0.2",
+        "-c",
+        "sleep 2; echo late",
+      ]);
+      equal(r.code, 124);
+      equal((await pendingFiles(box, "slow")).length, 2);
+      equal((await box.run("cleanup-sessions", ["--all"])).code, 0);
+      assertEquals(await pendingFiles(box, "slow"), []);
+      await box.writeSessions({ slow: entry(sock, "slow:0.0", "shell") });
+      const gone = await runJson<RunErrorJson>(box, sock, "slow", [
+        "--resume",
+        (JSON.parse(r.stdout) as RunJson).run_id,
+      ]);
+      equal(gone.r.code, 4);
+      // Once the command is done, the run's pipe (the pane names the run: ours) is closed
+      // by the next run, which taps the pane anew.
+      await waitUntil(async () => (await screen(box, sock, "slow")).includes("\nlate\n$"));
+      const next = await runJson(box, sock, "slow", ["-T", "20", "-c", "echo fresh"]);
+      equal(next.r.code, 0, next.r.stderr);
+      equal(next.out.output, "fresh");
+    },
+  );
 
   await t.step("a pending run's files go with kill-session", async () => {
     const r = await box.run("run", ["-s", "slow", "-T", "0.2", "-c", "sleep 30"]);
