@@ -346,10 +346,11 @@ class StreamProbe implements Probe<End> {
       return { done: stepOrEnd(this.plan, this.progress) };
     }
     if (this.#watching(reading) && now - this.#changedAt >= QUIET_MS) {
-      if (this.#fg === "reading") {
-        return { done: this.plan.promptBack?.(reading) ? "prompt_back" : "waiting" };
+      const back = this.plan.promptBack?.(reading, this.#fg ?? "unknown") ?? false;
+      if (this.#fg === "editing" || this.#fg === "reading") {
+        return { done: back ? "prompt_back" : "waiting" };
       }
-      if (this.#fg === "unknown" && this.plan.promptBack?.(reading)) {
+      if (this.#fg === "unknown" && back) {
         return { done: "prompt_back" }; // no ps to ask: the prompt alone tells
       }
       if (!this.#checking && now - this.#checkedAt >= (this.#fg === null ? 0 : RECHECK_MS)) {
@@ -371,7 +372,7 @@ class StreamProbe implements Probe<End> {
   /** Whether the foreground is worth asking about: a partial line that is not the mode's prompt. */
   #watching(reading: Reading): boolean {
     if (this.watch === null || reading.exitCode !== undefined) return false;
-    if (this.plan.promptBack?.(reading)) return true;
+    if (this.plan.promptBack?.(reading, "unknown")) return true;
     return this.watch.usable && reading.partial.trim() !== "" &&
       !this.plan.atPrompt?.(reading.partial);
   }
@@ -635,7 +636,7 @@ async function settlePending(
       await tap.keep();
       const reading = plan.read(probe.seen, run.progress);
       const ended = reading.exitCode !== undefined && run.progress.sent === plan.steps.length;
-      if (!ended && !plan.promptBack?.(reading)) {
+      if (!ended && !plan.promptBack?.(reading, "unknown")) {
         const last = reading.partial.trim() === ""
           ? ""
           : ` (its last line: ${JSON.stringify(reading.partial)})`;

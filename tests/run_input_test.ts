@@ -81,6 +81,23 @@ Deno.test("read -p: waiting_for_input, safe-send the answer, --resume: output an
     );
   });
 
+  await t.step(
+    "a read whose prompt looks like the shell's own is still input, not the prompt",
+    async () => {
+      const { r, out } = await runJson(box, sock, "sh", [
+        "-T",
+        "20",
+        "-c",
+        `printf '$ '; read x; echo "got $x"`,
+      ]);
+      equal(r.code, 7, r.stderr);
+      equal(out.prompt, "$ ");
+      await box.run("safe-send", ["-S", sock, "-t", "sh", "-c", "v"]);
+      const rest = await runJson(box, sock, "sh", ["-T", "20", "--resume", out.run_id]);
+      assertEquals([rest.r.code, rest.out.output], [0, "$ v\ngot v"]);
+    },
+  );
+
   await t.step("a second --resume: no such run, exit 4; the pane is free", async () => {
     const again = await runJson<RunErrorJson>(box, sock, "sh", ["--resume", runId]);
     equal(again.r.code, 4);

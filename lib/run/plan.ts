@@ -9,6 +9,7 @@
  */
 import type { OscEvent, TerminalLines } from "../render.ts";
 import type { RunMode, ShellDialect } from "./modes.ts";
+import type { Foreground } from "./waiting.ts";
 
 /** What a run has seen since the send. */
 export interface Seen {
@@ -86,8 +87,9 @@ export interface Plan {
   /**
    * A shell's prompt is back but the end mark never came (the line was
    * interrupted): then {@link Plan.statusQuery} is typed to learn its status.
+   * `fg` is what `ps` says of the foreground (`unknown` when not asked).
    */
-  promptBack?: (reading: Reading) => boolean;
+  promptBack?: (reading: Reading, fg: Foreground) => boolean;
   /** The line that asks the shell for `$?` and prints the end mark. */
   statusQuery?: string;
   /** Sent (once) when a reading asks to `retry` the first input another way. */

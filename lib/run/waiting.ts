@@ -23,8 +23,13 @@
  * @module
  */
 
-/** What `ps` says of the pane's foreground. */
-export type Foreground = "reading" | "busy" | "unknown";
+/**
+ * What `ps` says of the pane's foreground: `editing` (every process waits in
+ * `poll`/`select`: a line editor such as readline), `reading` (waiting, one
+ * of them in a plain read of the terminal: `read`, a password prompt),
+ * `busy`, or `unknown`.
+ */
+export type Foreground = "editing" | "reading" | "busy" | "unknown";
 
 /** Kernel wait channels of a process blocked reading a terminal or polling for input. */
 const READ_WAIT =
@@ -72,16 +77,18 @@ export function inTtyRead(row: ProcessRow): boolean {
 }
 
 /**
- * The verdict on `ps` rows: `reading` when the foreground group exists and
- * every member sleeps in a read or poll (or in a wait `ps` can't name).
+ * The verdict on `ps` rows: waiting (`editing` or `reading`) when the
+ * foreground group exists and every member sleeps in a read or poll (or in
+ * a wait `ps` can't name), else `busy`.
  */
 export function foregroundOf(rows: readonly ProcessRow[]): Foreground {
   const fg = foregroundGroup(rows);
   if (fg.length === 0) return "unknown";
-  const reading = fg.every((row) =>
+  const waiting = fg.every((row) =>
     row.stat.startsWith("S") && (READ_WAIT.test(row.wchan) || /^[-?]$/.test(row.wchan))
   );
-  return reading ? "reading" : "busy";
+  if (!waiting) return "busy";
+  return fg.some(inTtyRead) ? "reading" : "editing";
 }
 
 /** Asks `ps` about one terminal; after a failure it answers `unknown` without trying again. */
