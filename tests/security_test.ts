@@ -438,22 +438,30 @@ Deno.test("names and patterns never reach a shell or a tmux format", async (t) =
   assertEquals(left, [], "no name ran as a command");
 });
 
-Deno.test("only lib/tmux.ts starts processes, and only tmux, never a shell", async () => {
+Deno.test("processes start in three known places, each one program, never a shell", async () => {
   const root = new URL("..", import.meta.url).pathname;
+  // Where processes start, and what each place may start: tmux (through the one runner),
+  // ps (run: does a pane's program wait for input?), test (create-session --cwd).
+  const allowed: Record<string, RegExp> = {
+    "lib/tmux.ts": /"tmux"/,
+    "lib/run/waiting.ts": /^"ps"$/,
+    "lib/lifecycle.ts": /^"test"$/,
+  };
   const spawners: string[] = [];
-  for (const dir of ["lib", "tools"]) {
+  const walk = async (dir: string): Promise<void> => {
     for await (const e of Deno.readDir(join(root, dir))) {
+      if (e.isDirectory) await walk(`${dir}/${e.name}`);
       if (!e.name.endsWith(".ts")) continue;
-      const text = await Deno.readTextFile(join(root, dir, e.name));
-      if (/new Deno\.Command\(|Deno\.run\(|node:child_process/.test(text)) {
-        spawners.push(`${dir}/${e.name}`);
+      const file = `${dir}/${e.name}`;
+      const text = await Deno.readTextFile(join(root, file));
+      if (/new Deno\.Command\(|Deno\.run\(|node:child_process/.test(text)) spawners.push(file);
+      ok(!/["'](run-shell|if-shell)["']/.test(text), `${file} asks tmux for a shell`);
+      for (const call of text.matchAll(/new Deno\.Command\(([^,]+),/g)) {
+        ok(allowed[file] !== undefined, `${file} starts a process`);
+        assertMatch(call[1].trim(), allowed[file], `${file} starts only its own program`);
       }
-      ok(!/["'](run-shell|if-shell)["']/.test(text), `${dir}/${e.name} asks tmux for a shell`);
     }
-  }
-  assertEquals(spawners, ["lib/tmux.ts"]);
-  const runner = await Deno.readTextFile(join(root, "lib", "tmux.ts"));
-  for (const call of runner.matchAll(/new Deno\.Command\(([^,]+),/g)) {
-    assertMatch(call[1], /"tmux"/, "the runner starts tmux (or a tmux path its caller gives)");
-  }
+  };
+  for (const dir of ["lib", "tools"]) await walk(dir);
+  assertEquals(spawners.sort(), Object.keys(allowed).sort());
 });
