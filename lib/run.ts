@@ -519,12 +519,13 @@ async function outcomeOf(
   followed: Followed,
   reading: Reading,
   lines: string[],
-  common: Common & { maxLines?: number; socketDir?: string; session: string },
+  common: Common & { maxLines?: number; socketDir?: string; session: string; part?: string },
 ): Promise<RunOutcome> {
   const bounded = await boundOutput(lines, common.maxLines, {
     socketDir: common.socketDir ?? "",
     session: common.session,
-    runId: common.runId,
+    // Each resume's output gets a file of its own.
+    runId: common.part === undefined ? common.runId : `${common.runId}-${common.part}`,
   });
   const result: RunResult = {
     output: bounded.lines.join("\n"),
@@ -884,6 +885,7 @@ export async function resumeRun(
   }
   return await outcomeOf(followed, reading, reading.output.slice(run.returned), {
     runId,
+    part: `from-line-${run.returned + 1}`,
     mode: run.spec.mode,
     durationMs,
     outputLost: false,

@@ -165,6 +165,34 @@ Deno.test("a timed-out run resumes to its end; kill-session removes a pending ru
     },
   );
 
+  await t.step(
+    "--max-lines on a run and on its resume: each keeps its whole output in its file",
+    async () => {
+      const first = await runJson<RunJson & { output_file: string; truncated: boolean }>(
+        box,
+        sock,
+        "slow",
+        ["-T", "0.5", "--max-lines", "4", "-c", "seq 1 10; sleep 1; seq 11 20"],
+      );
+      equal(first.r.code, 124);
+      equal(first.out.truncated, true);
+      const rest = await runJson<RunJson & { output_file: string; truncated: boolean }>(
+        box,
+        sock,
+        "slow",
+        ["-T", "20", "--max-lines", "4", "--resume", first.out.run_id],
+      );
+      equal(rest.r.code, 0, rest.r.stderr);
+      equal(rest.out.truncated, true);
+      ok(rest.out.output_file !== first.out.output_file);
+      equal(await Deno.readTextFile(first.out.output_file), "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+      equal(
+        await Deno.readTextFile(rest.out.output_file),
+        "11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
+      );
+    },
+  );
+
   await t.step("a pending run's files go with kill-session", async () => {
     const r = await box.run("run", ["-s", "slow", "-T", "0.2", "-c", "sleep 30"]);
     equal(r.code, 124);
