@@ -197,6 +197,12 @@ export type RunOutcome =
 
 /** Output quiet this long, on a partial line, before `ps` is asked whether input is awaited. */
 const QUIET_MS = 200;
+/**
+ * A "waiting" answer is asked again this much later, with no output meanwhile,
+ * before it counts: a program blocked writing to a terminal that tmux is slow
+ * to drain (a loaded machine) sleeps in the same kernel wait as one reading it.
+ */
+const CONFIRM_MS = 250;
 /** While a run stays quiet and busy, `ps` is asked again this often. */
 const RECHECK_MS = 1000;
 /** How long a run may go on after its first wait to learn an interrupted line's status. */
@@ -307,6 +313,8 @@ class StreamProbe implements Probe<End> {
   #bytes = 0;
   #reading: Reading = { output: [], partial: "" };
   #fg: Foreground | null = null;
+  /** Answers in a row, with no output between them, that the foreground waits. */
+  #agree = 0;
   #checking = false;
   #checkedAt = -Infinity;
 
@@ -338,6 +346,7 @@ class StreamProbe implements Probe<End> {
       this.#quiet = 0;
       this.#changedAt = now;
       this.#fg = null;
+      this.#agree = 0;
     } else this.#quiet++;
     const reading = this.plan.read(this.seen, this.progress);
     this.#reading = reading;
@@ -347,15 +356,11 @@ class StreamProbe implements Probe<End> {
     }
     if (this.#watching(reading) && now - this.#changedAt >= QUIET_MS) {
       const back = this.plan.promptBack?.(reading, this.#fg ?? "unknown") ?? false;
-      if (this.#fg === "editing" || this.#fg === "reading") {
-        return { done: back ? "prompt_back" : "waiting" };
-      }
-      if (this.#fg === "unknown" && back) {
+      if (this.#agree >= 2) return { done: back ? "prompt_back" : "waiting" };
+      if (this.#fg === "unknown" && back && now - this.#changedAt >= QUIET_MS + CONFIRM_MS) {
         return { done: "prompt_back" }; // no ps to ask: the prompt alone tells
       }
-      if (!this.#checking && now - this.#checkedAt >= (this.#fg === null ? 0 : RECHECK_MS)) {
-        this.#check(now);
-      }
+      if (!this.#checking && now - this.#checkedAt >= this.#nextCheckIn()) this.#check(now);
     }
     // The file can trail tmux's notice of the output: look twice more before sleeping on events.
     return this.#quiet < 2 || this.#checking ? "soon" : undefined;
@@ -366,7 +371,13 @@ class StreamProbe implements Probe<End> {
     const now = performance.now();
     const quietFor = now - this.#changedAt;
     if (quietFor < QUIET_MS) return QUIET_MS - quietFor;
-    return Math.max(0, this.#checkedAt + RECHECK_MS - now);
+    return Math.max(0, this.#checkedAt + this.#nextCheckIn() - now);
+  }
+
+  /** How long after the last look at the foreground to look again. */
+  #nextCheckIn(): number {
+    if (this.#fg === null) return 0;
+    return this.#agree > 0 || this.#fg === "unknown" ? CONFIRM_MS : RECHECK_MS;
   }
 
   /** Whether the foreground is worth asking about: a partial line that is not the mode's prompt. */
@@ -383,7 +394,9 @@ class StreamProbe implements Probe<End> {
     this.#checkedAt = now;
     this.watch!.check().then((fg) => {
       // Output that came meanwhile makes the answer stale.
-      if (this.#bytes === at) this.#fg = fg;
+      if (this.#bytes !== at) return;
+      this.#fg = fg;
+      this.#agree = fg === "editing" || fg === "reading" ? this.#agree + 1 : 0;
     }).finally(() => this.#checking = false);
   }
 }

@@ -16,7 +16,9 @@
  *
  * Limits: the kernel does not say which file a process polls, so a program
  * that printed a partial line and then waits on the network in `poll` looks
- * like one waiting for input; a program that waits for input without any
+ * like one waiting for input; a program blocked writing to the terminal
+ * (tmux slow to drain it) sleeps in the same wait as one reading it, which
+ * is why the caller asks twice, with no output between; a program that waits for input without any
  * partial line (a bare `read`) is not reported (its run times out, and
  * `--resume` collects it later).
  *
