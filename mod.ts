@@ -24,7 +24,9 @@
  * - `waitMs` is a wait budget (how long `run`, `send` with `waitFor`, and
  *   `waitForText` wait): when it is spent the result is an outcome
  *   (`kind: "timed_out"`), not an exception. So are `pane_gone` and
- *   `not_ready`.
+ *   `not_ready`, and `run`'s `waiting_for_input` (the pane's program waits
+ *   at a prompt; {@link resumeRun} collects the rest) and `refused` (the
+ *   pane runs a program `run` does not type into; nothing was typed).
  * - `signal`: aborting it rejects the call with `signal.reason`, whether it
  *   was aborted before the call or during it.
  * - A look-up by name only reads the registry; `touch: true` also updates

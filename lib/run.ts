@@ -197,18 +197,24 @@ export type RunOutcome =
 
 /** Output quiet this long, on a partial line, before `ps` is asked whether input is awaited. */
 const QUIET_MS = 200;
+/**
+ * A "waiting" answer is asked again this much later, with no output meanwhile,
+ * before it counts: a program blocked writing to a terminal that tmux is slow
+ * to drain (a loaded machine) sleeps in the same kernel wait as one reading it.
+ */
+const CONFIRM_MS = 250;
 /** While a run stays quiet and busy, `ps` is asked again this often. */
 const RECHECK_MS = 1000;
 /** How long a run may go on after its first wait to learn an interrupted line's status. */
 const QUERY_WAIT_MS = 3000;
 
-/** Looks at the tap right after the send, before any tmux call, at most this many times... */
-const QUICK_LOOKS = 8;
+/** Looks at the tap right after the send, before any tmux call, at most this many times (15 ms)... */
+const QUICK_LOOKS = 30;
 /** ...this many milliseconds apart: a fast command has ended before a tmux call could ask. */
-const QUICK_LOOK_MS = 1;
+const QUICK_LOOK_MS = 0.5;
 
 /** What the wait of a run ended with. */
-type End = "completed" | "step" | "waiting" | "prompt_back";
+type End = "completed" | "step" | "waiting" | "prompt_back" | "retry";
 
 /** A prompt pattern as stored, and its test. */
 function promptOf(prompt: string | RegExp): PromptSpec {
@@ -307,6 +313,8 @@ class StreamProbe implements Probe<End> {
   #bytes = 0;
   #reading: Reading = { output: [], partial: "" };
   #fg: Foreground | null = null;
+  /** Answers in a row, with no output between them, that the foreground waits. */
+  #agree = 0;
   #checking = false;
   #checkedAt = -Infinity;
 
@@ -338,6 +346,7 @@ class StreamProbe implements Probe<End> {
       this.#quiet = 0;
       this.#changedAt = now;
       this.#fg = null;
+      this.#agree = 0;
     } else this.#quiet++;
     // A plan that tells its end cheaply is read in full only at its end or once quiet long
     // enough to ask whether it waits (a million lines would be copied at every look): until
@@ -350,19 +359,17 @@ class StreamProbe implements Probe<End> {
     }
     const reading = this.plan.read(this.seen, this.progress);
     this.#reading = reading;
+    if (reading.retry) return { done: "retry" };
     if (reading.exitCode !== undefined) {
       return { done: stepOrEnd(this.plan, this.progress) };
     }
     if (this.#watching(reading) && now - this.#changedAt >= QUIET_MS) {
-      if (this.#fg === "reading") {
-        return { done: this.plan.promptBack?.(reading) ? "prompt_back" : "waiting" };
-      }
-      if (this.#fg === "unknown" && this.plan.promptBack?.(reading)) {
+      const back = this.plan.promptBack?.(reading, this.#fg ?? "unknown") ?? false;
+      if (this.#agree >= 2) return { done: back ? "prompt_back" : "waiting" };
+      if (this.#fg === "unknown" && back && now - this.#changedAt >= QUIET_MS + CONFIRM_MS) {
         return { done: "prompt_back" }; // no ps to ask: the prompt alone tells
       }
-      if (!this.#checking && now - this.#checkedAt >= (this.#fg === null ? 0 : RECHECK_MS)) {
-        this.#check(now);
-      }
+      if (!this.#checking && now - this.#checkedAt >= this.#nextCheckIn()) this.#check(now);
     }
     // The file can trail tmux's notice of the output: look twice more before sleeping on events.
     return this.#quiet < 2 || this.#checking ? "soon" : undefined;
@@ -373,13 +380,19 @@ class StreamProbe implements Probe<End> {
     const now = performance.now();
     const quietFor = now - this.#changedAt;
     if (quietFor < QUIET_MS) return QUIET_MS - quietFor;
-    return Math.max(0, this.#checkedAt + RECHECK_MS - now);
+    return Math.max(0, this.#checkedAt + this.#nextCheckIn() - now);
+  }
+
+  /** How long after the last look at the foreground to look again. */
+  #nextCheckIn(): number {
+    if (this.#fg === null) return 0;
+    return this.#agree > 0 || this.#fg === "unknown" ? CONFIRM_MS : RECHECK_MS;
   }
 
   /** Whether the foreground is worth asking about: a partial line that is not the mode's prompt. */
   #watching(reading: Reading): boolean {
     if (this.watch === null || reading.exitCode !== undefined) return false;
-    if (this.plan.promptBack?.(reading)) return true;
+    if (this.plan.promptBack?.(reading, "unknown")) return true;
     return this.watch.usable && reading.partial.trim() !== "" &&
       !this.plan.atPrompt?.(reading.partial);
   }
@@ -390,7 +403,9 @@ class StreamProbe implements Probe<End> {
     this.#checkedAt = now;
     this.watch!.check().then((fg) => {
       // Output that came meanwhile makes the answer stale.
-      if (this.#bytes === at) this.#fg = fg;
+      if (this.#bytes !== at) return;
+      this.#fg = fg;
+      this.#agree = fg === "editing" || fg === "reading" ? this.#agree + 1 : 0;
     }).finally(() => this.#checking = false);
   }
 }
@@ -459,6 +474,12 @@ async function follow(
         progress.sent++;
         await sendStep(pane, plan.steps[progress.sent - 1], { signal: options.signal });
         continue;
+      case "retry":
+        // The short form did not run (a new REPL): send the long one, once.
+        if (progress.fellBack || plan.fallback === undefined) return { kind: "waiting" };
+        progress.fellBack = true;
+        await sendStep(pane, plan.fallback, { signal: options.signal });
+        continue;
       case "prompt_back":
         if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
         queried = true;
@@ -525,12 +546,13 @@ async function outcomeOf(
   followed: Followed,
   reading: Reading,
   lines: string[],
-  common: Common & { maxLines?: number; socketDir?: string; owner: OutputOwner },
+  common: Common & { maxLines?: number; socketDir?: string; owner: OutputOwner; part?: string },
 ): Promise<RunOutcome> {
   const bounded = await boundOutput(lines.join("\n"), lines.length, common.maxLines, {
     socketDir: common.socketDir ?? "",
     ...common.owner,
-    runId: common.runId,
+    // Each resume's output gets a file of its own.
+    runId: common.part === undefined ? common.runId : `${common.runId}-${common.part}`,
   });
   const result: RunResult = {
     output: bounded.text,
@@ -650,7 +672,7 @@ async function settlePending(
       await tap.keep();
       const reading = plan.read(probe.seen, run.progress);
       const ended = reading.exitCode !== undefined && run.progress.sent === plan.steps.length;
-      if (!ended && !plan.promptBack?.(reading)) {
+      if (!ended && !plan.promptBack?.(reading, "unknown")) {
         const last = reading.partial.trim() === ""
           ? ""
           : ` (its last line: ${JSON.stringify(reading.partial)})`;
@@ -903,6 +925,7 @@ export async function resumeRun(
   }
   return await outcomeOf(followed, reading, reading.output.slice(run.returned), {
     runId,
+    part: `from-line-${run.returned + 1}`,
     mode: run.spec.mode,
     durationMs,
     outputLost: false,

@@ -13,6 +13,7 @@ import {
   type RunErrorJson,
   type RunJson,
   runJson,
+  screen,
   started,
 } from "./fixtures/run_panes.ts";
 
@@ -89,6 +90,23 @@ Deno.test("read -p: waiting_for_input, safe-send the answer, --resume: output an
     );
   });
 
+  await t.step(
+    "a read whose prompt looks like the shell's own is still input, not the prompt",
+    async () => {
+      const { r, out } = await runJson(box, sock, "sh", [
+        "-T",
+        "20",
+        "-c",
+        `printf '$ '; read x; echo "got $x"`,
+      ]);
+      equal(r.code, 7, r.stderr);
+      equal(out.prompt, "$ ");
+      await box.run("safe-send", ["-S", sock, "-t", "sh", "-c", "v"]);
+      const rest = await runJson(box, sock, "sh", ["-T", "20", "--resume", out.run_id]);
+      assertEquals([rest.r.code, rest.out.output], [0, "$ v\ngot v"]);
+    },
+  );
+
   await t.step("a second --resume: no such run, exit 4; the pane is free", async () => {
     const again = await runJson<RunErrorJson>(box, sock, "sh", ["--resume", runId]);
     equal(again.r.code, 4);
@@ -124,6 +142,66 @@ Deno.test("a timed-out run resumes to its end; kill-session removes a pending ru
     equal(last.r.code, 0, last.r.stderr);
     equal(last.out.output, "three");
   });
+
+  await t.step(
+    "cleanup-sessions --all removes a pending run's files; the next run frees the pane",
+    async () => {
+      const r = await box.run("run", [
+        "-s",
+        "slow",
+        "--json",
+        "-T",
+        "0.2",
+        "-c",
+        "sleep 2; echo late",
+      ]);
+      equal(r.code, 124);
+      // Its state file (its output is the pane's log, which the --json runs above started).
+      ok((await pendingFiles(box, "slow")).some((name) => name.endsWith(".json")));
+      equal((await box.run("cleanup-sessions", ["--all"])).code, 0);
+      assertEquals(await pendingFiles(box, "slow"), []);
+      await box.writeSessions({ slow: entry(sock, "slow:0.0", "shell") });
+      const gone = await runJson<RunErrorJson>(box, sock, "slow", [
+        "--resume",
+        (JSON.parse(r.stdout) as RunJson).run_id,
+      ]);
+      equal(gone.r.code, 4);
+      // Once the command is done, the run's pipe (the pane names the run: ours) is closed
+      // by the next run, which taps the pane anew.
+      await waitUntil(async () => (await screen(box, sock, "slow")).includes("\nlate\n$"));
+      const next = await runJson(box, sock, "slow", ["-T", "20", "-c", "echo fresh"]);
+      equal(next.r.code, 0, next.r.stderr);
+      equal(next.out.output, "fresh");
+    },
+  );
+
+  await t.step(
+    "--max-lines on a run and on its resume: each keeps its whole output in its file",
+    async () => {
+      const first = await runJson<RunJson & { output_file: string; truncated: boolean }>(
+        box,
+        sock,
+        "slow",
+        ["-T", "0.5", "--max-lines", "4", "-c", "seq 1 10; sleep 1; seq 11 20"],
+      );
+      equal(first.r.code, 124);
+      equal(first.out.truncated, true);
+      const rest = await runJson<RunJson & { output_file: string; truncated: boolean }>(
+        box,
+        sock,
+        "slow",
+        ["-T", "20", "--max-lines", "4", "--resume", first.out.run_id],
+      );
+      equal(rest.r.code, 0, rest.r.stderr);
+      equal(rest.out.truncated, true);
+      ok(rest.out.output_file !== first.out.output_file);
+      equal(await Deno.readTextFile(first.out.output_file), "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+      equal(
+        await Deno.readTextFile(rest.out.output_file),
+        "11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
+      );
+    },
+  );
 
   await t.step("a pending run's files go with kill-session", async () => {
     const r = await box.run("run", ["-s", "slow", "-T", "0.2", "-c", "sleep 30"]);

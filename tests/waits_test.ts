@@ -64,7 +64,8 @@ Deno.test("--fail ends a build's wait at its first error: exit 5, the line named
     join(box.root, "build.sh"),
     [
       "echo 'compiling a.c'",
-      "sleep 0.2",
+      // Room for wait-for-text --new (started after the typed command) to begin before the error.
+      "sleep 2",
       "echo 'compiling b.c'",
       "echo 'b.c:3:7: error: expected ;'",
       "sleep 30",

@@ -85,7 +85,7 @@ shows it: \\r progress redrawn, tabs kept, colours dropped. With no target,
 the registry's only session is used.
 
 When the command stops on a partial line (a prompt) and ps shows the pane's
-foreground process waiting for input, run stops within about a second,
+foreground process waiting for input, run stops (about half a second later),
 prints the output so far and exits 7 naming the prompt. Answer it with
 safe-send, then collect the rest with --resume RUN_ID (the id is in --json,
 and in the message).

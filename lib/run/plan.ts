@@ -9,6 +9,7 @@
  */
 import type { OscEvent, TerminalLines } from "../render.ts";
 import type { RunMode, ShellDialect } from "./modes.ts";
+import type { Foreground } from "./waiting.ts";
 
 /** What a run has seen since the send. */
 export interface Seen {
@@ -28,6 +29,8 @@ export interface Reading {
   partial: string;
   /** Set when the run (or, in a prompt-driven run, the current step) has ended. */
   exitCode?: number;
+  /** The first input could not run as sent: send the plan's fallback. */
+  retry?: boolean;
 }
 
 /** How a run has gone so far: the steps sent, and where each began in the stream. */
@@ -36,6 +39,8 @@ export interface Progress {
   sent: number;
   /** For each sent step, the stream line its echo is on. */
   starts: number[];
+  /** The plan's fallback was sent (the first input is not to be retried again). */
+  fellBack?: boolean;
 }
 
 /** A pattern as stored: a `grep -E` pattern, or a JavaScript RegExp's source and flags. */
@@ -88,10 +93,13 @@ export interface Plan {
   /**
    * A shell's prompt is back but the end mark never came (the line was
    * interrupted): then {@link Plan.statusQuery} is typed to learn its status.
+   * `fg` is what `ps` says of the foreground (`unknown` when not asked).
    */
-  promptBack?: (reading: Reading) => boolean;
+  promptBack?: (reading: Reading, fg: Foreground) => boolean;
   /** The line that asks the shell for `$?` and prints the end mark. */
   statusQuery?: string;
+  /** Sent (once) when a reading asks to `retry` the first input another way. */
+  fallback?: Step;
 }
 
 /** The OSC text that opens every mark of the toolkit. */

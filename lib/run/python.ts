@@ -18,40 +18,57 @@
  *
  * @module
  */
-import { betweenMarks, endMarkSeen, OSC_MARK, type Plan } from "./plan.ts";
+import { betweenMarks, endMarkSeen, OSC_MARK, type Plan, startMark } from "./plan.ts";
 import { backslashEscaped, gridMarkerReader, TYPE_LIMIT } from "./shell.ts";
 
 /**
- * The driver: runs the code `S` statement by statement (`single` mode, so
- * values are shown), prints `A` before and `B % status` after, flushing
- * Python's streams first so the output stays between them. With `E` (the
- * columns the typed line took, its prompt included; `K` columns of each row
- * the REPL keeps for itself), it first replaces those rows with the code.
+ * The driver, a function `d(S, A, B, E, K)`: runs the code `S` statement by
+ * statement (`single` mode, so values are shown), prints `A` before and
+ * `B % status` after, flushing Python's streams first so the output stays
+ * between them. With `E` (the columns each typed line took, their prompts
+ * included; `K` columns of each row the REPL keeps for itself), it first
+ * replaces those rows with the code. Defined once per REPL as an attribute
+ * of `sys` named after the driver's own hash, then called by a short line.
  */
-const DRIVER = [
-  "import sys,ast,__main__ as m",
-  "def w(t):sys.stdout.flush();sys.stderr.flush();o=sys.__stdout__;o.write(t);o.flush()",
-  "def v():",
-  " try:n=__import__('os').get_terminal_size(sys.__stdout__.fileno()).columns-K",
-  " except Exception:n=0",
-  " if n<1 or not E:return ''",
-  " p,q=str(getattr(sys,'ps1','>>> ')),str(getattr(sys,'ps2','... '))",
+const DRIVER_BODY = [
+  "import sys",
+  "def d(S,A,B,E,K):",
+  " import ast,__main__ as m",
+  " o=sys.__stdout__",
+  " def w(t):sys.stdout.flush();sys.stderr.flush();o.write(t);o.flush()",
+  " def v():",
+  "  try:n=__import__('os').get_terminal_size(o.fileno()).columns-K",
+  "  except Exception:n=0",
+  "  if n<1 or not E:return ''",
+  "  p,q=str(getattr(sys,'ps1','>>> ')),str(getattr(sys,'ps2','... '))",
   // The rows are deleted (DL), not cleared: clearing from the top-left corner makes tmux
   // scroll the screen into the history, and cleared rows keep their "wrapped" mark.
-  " r=-(-E//n);return '\\x1b[%dA\\r\\x1b[%dM'%(r,r)+''.join((q if i else p)+l+'\\n' for" +
+  "  r=sum(-(-e//n) for e in E);return '\\x1b[%dA\\r\\x1b[%dM'%(r,r)+''.join((q if i else p)+l+'\\n' for" +
   " i,l in enumerate(S.split('\\n')))",
-  "def r(e,t):global c;c=1;e=e.with_traceback(t);sys.last_type,sys.last_value," +
-  "sys.last_traceback,sys.last_exc=type(e),e,t,e;sys.excepthook(type(e),e,t)",
-  "w(v()+A);c=0",
-  "try:b=ast.parse(S,'<stdin>').body",
-  "except SyntaxError as e:b=();r(e,None)",
-  "try:",
-  " for n in b:exec(compile(ast.Interactive([n]),'<stdin>','single'),m.__dict__)",
-  "except SystemExit as e:c=e.code if isinstance(e.code,int) else int(e.code is not None);raise",
-  "except BaseException as e:r(e,e.__traceback__.tb_next)",
-  "finally:w(B%c)",
-  "",
+  " def r(e,t):e=e.with_traceback(t);sys.last_type,sys.last_value,sys.last_traceback," +
+  "sys.last_exc=type(e),e,t,e;sys.excepthook(type(e),e,t);return 1",
+  " w(v()+A);c=0",
+  " try:b=ast.parse(S,'<stdin>').body",
+  " except SyntaxError as e:b=();c=r(e,None)",
+  " try:",
+  "  for n in b:exec(compile(ast.Interactive([n]),'<stdin>','single'),m.__dict__)",
+  " except SystemExit as e:c=e.code if isinstance(e.code,int) else int(e.code is not None);raise",
+  " except BaseException as e:c=r(e,e.__traceback__.tb_next)",
+  " finally:w(B%c)",
 ].join("\n");
+
+/** FNV-1a of `text`, 8 hex digits. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/** The driver's name on `sys`: a changed driver never calls an old one. */
+const DRIVER_NAME = `_ctmux_${hash(DRIVER_BODY)}`;
+
+/** The driver's definition, installing it on `sys`. */
+const DRIVER = `${DRIVER_BODY}\nsys.${DRIVER_NAME}=d\n`;
 
 /**
  * `text` as a Python string literal (single quotes; backslash, quote and
@@ -77,18 +94,32 @@ export interface PythonEcho {
 }
 
 /**
- * The one line typed into the REPL for `code`; `visible` marks for a grid
- * that can't see OSC; `echo` tells how to replace the typed line's rows
- * with the code (left as typed without it, in a grid, or when not ASCII).
+ * The line typed into the REPL for `code`: with `install`, one that defines
+ * the driver and calls it; else a short one that calls the driver already
+ * defined, or, where it is not (a new REPL), prints an invisible `retry`
+ * mark. `visible` marks are for a grid that can't see OSC; `echo` tells how
+ * to replace the typed line's rows with the code (left as typed without it,
+ * in a grid, or when not ASCII).
  */
-export function pythonLine(code: string, id: string, visible = false, echo?: PythonEcho): string {
+export function pythonLine(
+  code: string,
+  id: string,
+  options: { visible?: boolean; install?: boolean; echo?: PythonEcho; above?: number[] } = {},
+): string {
+  const { visible = false, echo } = options;
   const start = visible ? "" : `\x1b]${OSC_MARK};${id};start\x07`;
   const end = visible ? `\n__ctmux_${id}_%d__\n` : `\x1b]${OSC_MARK};${id};%d\x07`;
-  const line = (columns: number) =>
-    `exec(${pythonString(DRIVER)},{'S':${pythonString(code)},'A':${pythonString(start)},'B':${
-      pythonString(end)
-    },'E':${columns},'K':${echo?.pyrepl ? 1 : 0}})`;
-  if (visible || echo === undefined || !/^[\x20-\x7e]*$/.test(line(0))) return line(0);
+  const retry = `\x1b]${OSC_MARK};${id};retry\x07`;
+  const call = options.install
+    ? `exec(${pythonString(DRIVER)},{});__import__('sys').${DRIVER_NAME}`
+    : `getattr(__import__('sys'),'${DRIVER_NAME}',lambda*a:print(${
+      pythonString(retry)
+    },end='',flush=True))`;
+  const line = (columns?: number) =>
+    `${call}(${pythonString(code)},${pythonString(start)},${pythonString(end)},(${
+      columns === undefined ? "" : [...options.above ?? [], columns].join(",") + ","
+    }),${echo?.pyrepl ? 1 : 0})`;
+  if (visible || echo === undefined || !/^[\x20-\x7e]*$/.test(line())) return line();
   // The line's width holds the number itself: settle on a width that counts its own digits.
   let columns = echo.promptWidth + line(0).length;
   while (echo.promptWidth + line(columns).length !== columns) {
@@ -97,22 +128,42 @@ export function pythonLine(code: string, id: string, visible = false, echo?: Pyt
   return line(columns);
 }
 
+/** The columns a typed line took with its prompt (`undefined` when it was not ASCII). */
+function echoColumns(text: string, echo: PythonEcho): number | undefined {
+  return /^[\x20-\x7e]*$/.test(text) ? echo.promptWidth + text.length : undefined;
+}
+
 /**
- * A Python run: one line, ended by the driver's marks (tapped) or its
- * visible marker line (grid). With `echo` (the REPL's prompt width and
- * kind), the typed line's rows are replaced by the code on the screen.
+ * A Python run: a short line that calls the driver (the line that defines
+ * it follows when the REPL does not have it yet), ended by the driver's
+ * marks; without a tap, the defining line and a visible marker line. With
+ * `echo` (the REPL's prompt width and kind), the typed line's rows are
+ * replaced by the code on the screen.
  */
 export function pythonPlan(code: string, id: string, tapped: boolean, echo: PythonEcho): Plan {
-  const text = pythonLine(code, id, !tapped, echo);
-  const paste = echo.pyrepl || new TextEncoder().encode(text).length > TYPE_LIMIT;
-  const steps = [{ text, paste }];
-  if (tapped) {
-    return {
-      steps,
-      read: (seen) => betweenMarks(id, seen),
-      rows: false,
-      ended: (seen) => endMarkSeen(id, seen),
-    };
+  const step = (install: boolean, above?: number[]) => {
+    const text = pythonLine(code, id, { visible: !tapped, install, echo, above });
+    return { text, paste: echo.pyrepl || new TextEncoder().encode(text).length > TYPE_LIMIT };
+  };
+  if (!tapped) {
+    return { steps: [step(true)], read: gridMarkerReader(id, `__ctmux_${id}_%d__`), rows: true };
   }
-  return { steps, read: gridMarkerReader(id, `__ctmux_${id}_%d__`), rows: true };
+  const retry = `${OSC_MARK};${id};retry`;
+  const short = step(false);
+  // The long line also replaces the short one above it (its mark printed nothing visible).
+  const shortColumns = echoColumns(short.text, echo);
+  return {
+    steps: [short],
+    read: (seen, progress) => {
+      const reading = betweenMarks(id, seen);
+      const missing = !progress.fellBack && reading.output.length === 0 && !reading.ended &&
+        seen.markers.some((mark) => mark.text === retry) &&
+        !seen.markers.some((mark) => mark.text === startMark(id));
+      return missing ? { ...reading, retry: true } : reading;
+    },
+    rows: false,
+    // Cheap to tell: the end mark, or the retry mark that asks for a full reading.
+    ended: (seen) => endMarkSeen(id, seen) || seen.markers.some((mark) => mark.text === retry),
+    fallback: step(true, shortColumns === undefined ? undefined : [shortColumns]),
+  };
 }

@@ -209,7 +209,11 @@ export function streamShellPlan(
   if (dialect === "fish" || promptLine.trim() === "") return plan;
   return {
     ...plan,
-    promptBack: (reading) => reading.exitCode === undefined && reading.partial === promptLine,
+    // bash at its prompt waits in its line editor (poll); in a `read` it reads the terminal
+    // (the prompt text could be the command's own): only the former is its prompt back.
+    promptBack: (reading, fg) =>
+      reading.exitCode === undefined && reading.partial === promptLine &&
+      (dialect !== "bash" || fg !== "reading"),
     statusQuery: endPart(id),
   };
 }

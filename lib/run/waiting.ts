@@ -16,7 +16,9 @@
  *
  * Limits: the kernel does not say which file a process polls, so a program
  * that printed a partial line and then waits on the network in `poll` looks
- * like one waiting for input; a program that waits for input without any
+ * like one waiting for input; a program blocked writing to the terminal
+ * (tmux slow to drain it) sleeps in the same wait as one reading it, which
+ * is why the caller asks twice, with no output between; a program that waits for input without any
  * partial line (a bare `read`) is not reported (its run times out, and
  * `--resume` collects it later).
  *
@@ -24,8 +26,13 @@
  */
 import { runHelper } from "../tmux.ts";
 
-/** What `ps` says of the pane's foreground. */
-export type Foreground = "reading" | "busy" | "unknown";
+/**
+ * What `ps` says of the pane's foreground: `editing` (every process waits in
+ * `poll`/`select`: a line editor such as readline), `reading` (waiting, one
+ * of them in a plain read of the terminal: `read`, a password prompt),
+ * `busy`, or `unknown`.
+ */
+export type Foreground = "editing" | "reading" | "busy" | "unknown";
 
 /** Kernel wait channels of a process blocked reading a terminal or polling for input. */
 const READ_WAIT =
@@ -73,16 +80,18 @@ export function inTtyRead(row: ProcessRow): boolean {
 }
 
 /**
- * The verdict on `ps` rows: `reading` when the foreground group exists and
- * every member sleeps in a read or poll (or in a wait `ps` can't name).
+ * The verdict on `ps` rows: waiting (`editing` or `reading`) when the
+ * foreground group exists and every member sleeps in a read or poll (or in
+ * a wait `ps` can't name), else `busy`.
  */
 export function foregroundOf(rows: readonly ProcessRow[]): Foreground {
   const fg = foregroundGroup(rows);
   if (fg.length === 0) return "unknown";
-  const reading = fg.every((row) =>
+  const waiting = fg.every((row) =>
     row.stat.startsWith("S") && (READ_WAIT.test(row.wchan) || /^[-?]$/.test(row.wchan))
   );
-  return reading ? "reading" : "busy";
+  if (!waiting) return "busy";
+  return fg.some(inTtyRead) ? "reading" : "editing";
 }
 
 /** Asks `ps` about one terminal; after a failure it answers `unknown` without trying again. */
