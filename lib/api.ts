@@ -402,6 +402,11 @@ export interface SendOptions extends TargetOptions, PatternOptions {
   /** Return the output between the send and the end of the wait (`output`). */
   output?: boolean;
   /**
+   * In `keys` mode, press Enter once more when the typed text is still on
+   * the input line 400 ms after the send (default true).
+   */
+  confirmEnter?: boolean;
+  /**
    * Return a read cursor (`cursor`, for {@link readSince}): at the end of
    * `output` with `output`, else at the send.
    */
@@ -442,6 +447,7 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
       idleMs: options.idleMs,
       output: options.output,
       cursor: options.cursor,
+      confirmEnter: options.confirmEnter,
       waitMs: options.waitMs,
       attempts: options.attempts,
       backoffMs: options.backoffMs,
