@@ -127,7 +127,13 @@ export type { HealthStatus, PaneHealth } from "./lib/health.ts";
 export type { PaneInfo } from "./lib/panes.ts";
 export type { SafeSendOutcome, SentExtras } from "./lib/safe_send.ts";
 export type { RunOutcome, RunResult } from "./lib/run.ts";
-export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
+export type {
+  CleanupItem,
+  CleanupResult,
+  SessionActivity,
+  SessionStatus,
+  SessionSummary,
+} from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
 export type { Socket } from "./lib/tmux.ts";
 export type { WaitOutcome } from "./lib/wait.ts";

@@ -301,7 +301,8 @@ export class Session implements AsyncDisposable {
 
 /**
  * Every registered session with its status, in name order; one tmux call
- * per socket.
+ * per socket. With `programs`, also each pane's foreground program and
+ * whether it is `busy` or `idle` (`program`, `activity`; same one call).
  *
  * @example
  * ```ts
@@ -314,12 +315,17 @@ export class Session implements AsyncDisposable {
  * ```
  * @throws {RegistryInvalidError} the registry can't be used.
  */
-export async function listSessions(options: OperationOptions = {}): Promise<SessionSummary[]> {
+export async function listSessions(
+  options: OperationOptions & { programs?: boolean } = {},
+): Promise<SessionSummary[]> {
   const context = contextOf(options);
   return await withDeadline("listSessions", options, async (signal) => {
     const data = await context.registry.read();
     signal?.throwIfAborted();
-    const states = await sessionStates(data, (path) => context.server({ path }), { signal });
+    const states = await sessionStates(data, (path) => context.server({ path }), {
+      signal,
+      programs: options.programs,
+    });
     return states.map(summarizeSession);
   });
 }
