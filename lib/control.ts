@@ -136,6 +136,19 @@ export class ControlClient implements AsyncDisposable {
   }
 
   /**
+   * Has tmux run a command as this client, without waiting for its answer
+   * (one process less than a call of its own). Only plain arguments (pane
+   * ids, option names: letters, digits and `%:._=-`) are sent; `false` when
+   * an argument is not plain or the client has ended. A command sent before
+   * {@link close} has run when close returns (tmux reads its stdin in order).
+   */
+  send(args: readonly string[]): boolean {
+    if (this.#closed || !args.every((arg) => /^[\w%:.=-]+$/.test(arg))) return false;
+    this.#stdin.write(new TextEncoder().encode(`${args.join(" ")}\n`)).catch(() => {});
+    return true;
+  }
+
+  /**
    * Detaches: closes tmux's stdin (tmux then exits), kills it if it has not
    * left within a second, and waits until the process is gone.
    */

@@ -157,6 +157,7 @@ export async function safeSend(
     // Pressed keys have no echo to leave out; the cursor's row is left out all the same.
     after: { anchor, sent: mode === "press" ? "" : options.text },
     tap: tap ?? undefined,
+    onEnd: (send) => tap?.closeVia(send),
     label: `pane ${target}`,
     signal,
     onProgress: progress,
