@@ -147,7 +147,13 @@ export type { PaneInfo } from "./lib/panes.ts";
 export type { SafeSendOutcome, SentExtras } from "./lib/safe_send.ts";
 export { RUN_MODES } from "./lib/run.ts";
 export type { RunMode, RunOutcome, RunResult } from "./lib/run.ts";
-export type { CleanupItem, CleanupResult, SessionStatus, SessionSummary } from "./lib/sessions.ts";
+export type {
+  CleanupItem,
+  CleanupResult,
+  SessionActivity,
+  SessionStatus,
+  SessionSummary,
+} from "./lib/sessions.ts";
 export type { TargetSpec } from "./lib/target.ts";
 export type { CallOptions, RunTmuxOptions, Socket } from "./lib/tmux.ts";
 export type { WaitOutcome } from "./lib/wait.ts";

@@ -239,6 +239,52 @@ export const CASES: BenchCase[] = [
   }),
   paneKilledDuringWait("wait-for-text", ["-p", "never"], 1),
   paneKilledDuringWait("safe-send", ["-c", "true", "-w", "never"], 3),
+  // Waits that fit the program (issue 15): the same reaction as the plain wait is the goal.
+  tool(
+    "wait-for-text",
+    (c) => ["-s", "bench-wait", "--new", "-p", `BENCH-${c.seq}-NEW`, "-T", "10"],
+    {
+      id: "wait-for-text --new reaction (text 600 ms after start)",
+      goalMs: 10,
+      reaction: {
+        // Later than the plain wait's 300 ms: text that comes before the tool started is not new.
+        delayMs: 600,
+        trigger: (c) =>
+          Deno.writeTextFile(c.world.waitPaneTty, `BENCH-${c.seq}-NEW\r\n`, { append: true }),
+      },
+    },
+  ),
+  tool(
+    "wait-for-text",
+    (
+      c,
+    ) => ["-s", "bench-wait", "--new", "-p", "NEVER", "--fail", `BENCH-${c.seq}-FAIL`, "-T", "10"],
+    {
+      id: "wait-for-text --new --fail reaction (failure 600 ms after start)",
+      goalMs: 10,
+      expectExit: 5,
+      reaction: {
+        delayMs: 600,
+        trigger: (c) =>
+          Deno.writeTextFile(c.world.waitPaneTty, `BENCH-${c.seq}-FAIL\r\n`, { append: true }),
+      },
+    },
+  ),
+  tool("wait-for-text", ["-s", "bench-wait", "--idle", "0.3", "-T", "10"], {
+    id: "wait-for-text --idle 0.3 (last output -> exit)",
+    // The issue's goal: within 0.3 s + 30 ms of the last output.
+    goalMs: 330,
+    reaction: {
+      // Output every 50 ms from the start for 0.5 s: the figure is from the last line to the exit.
+      delayMs: 0,
+      trigger: async (c) => {
+        for (let i = 0; i < 10; i++) {
+          await Deno.writeTextFile(c.world.waitPaneTty, `tick ${c.seq}.${i}\r\n`, { append: true });
+          if (i < 9) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      },
+    },
+  }),
   tool("run", ["-s", "bench-run", "--", "true"], { id: "run -s bench-run -- true", goalMs: 60 }),
   // Output integrity: every line back, however much; next to what `seq` alone takes.
   floor(

@@ -369,7 +369,8 @@ export class Session implements AsyncDisposable {
 
 /**
  * Every registered session with its status, in name order; one tmux call
- * per socket.
+ * per socket. With `programs`, also each pane's foreground program and
+ * whether it is `busy` or `idle` (`program`, `activity`; same one call).
  *
  * @example
  * ```ts
@@ -382,12 +383,17 @@ export class Session implements AsyncDisposable {
  * ```
  * @throws {RegistryInvalidError} the registry can't be used.
  */
-export async function listSessions(options: OperationOptions = {}): Promise<SessionSummary[]> {
+export async function listSessions(
+  options: OperationOptions & { programs?: boolean } = {},
+): Promise<SessionSummary[]> {
   const context = contextOf(options);
   return await withDeadline("listSessions", options, async (signal) => {
     const data = await context.registry.read();
     signal?.throwIfAborted();
-    const states = await sessionStates(data, (path) => context.server({ path }), { signal });
+    const states = await sessionStates(data, (path) => context.server({ path }), {
+      signal,
+      programs: options.programs,
+    });
     return states.map(summarizeSession);
   });
 }
@@ -470,6 +476,11 @@ export interface SendOptions extends TargetOptions, PatternOptions {
   /** Return the output between the send and the end of the wait (`output`). */
   output?: boolean;
   /**
+   * In `keys` mode, press Enter once more when the typed text is still on
+   * the input line 400 ms after the send (default true).
+   */
+  confirmEnter?: boolean;
+  /**
    * Return a read cursor (`cursor`, for {@link readSince}): at the end of
    * `output` with `output`, else at the send.
    */
@@ -513,6 +524,7 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
         idleMs: options.idleMs,
         output: options.output,
         cursor: options.cursor,
+        confirmEnter: options.confirmEnter,
         waitMs: totalMs,
         attempts: options.attempts,
         backoffMs: options.backoffMs,

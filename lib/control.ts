@@ -72,6 +72,11 @@ export interface PaneEvents {
   changed(since: number, timeoutMs: number, signal?: AbortSignal): Promise<ControlWake>;
   /** Stops using the events (detaches a client of one's own; a shared one stays). */
   close(): Promise<void>;
+  /**
+   * Has tmux run a command through the events' client without waiting for
+   * its answer; `false` when it cannot (the caller then runs it itself).
+   */
+  send?(args: readonly string[]): boolean;
 }
 
 /**
@@ -247,6 +252,20 @@ export class ControlClient implements AsyncDisposable {
   }
 
   /**
+   * Has tmux run a command as this client, without waiting for its answer
+   * (one process less than a call of its own); `false` when the client has
+   * ended. A command sent before {@link close} has run when close returns
+   * (tmux reads its stdin in order).
+   */
+  send(args: readonly string[]): boolean {
+    if (this.#closed) return false;
+    this.command(args).catch(() => {
+      // Its answer is not awaited; a client that ends first rejects it.
+    });
+    return true;
+  }
+
+  /**
    * The events of `pane` through this client, for a waiter that shares it:
    * closing the view leaves the client attached and calls `release` (once).
    */
@@ -265,6 +284,7 @@ export class ControlClient implements AsyncDisposable {
         return client.lastOutputAtOf(pane);
       },
       changed: (since, timeoutMs, signal) => client.changed(since, timeoutMs, signal, pane),
+      send: (args) => !released && client.send(args),
       close: () => {
         if (!released) {
           released = true;

@@ -397,6 +397,18 @@ class StreamProbe implements Probe<End> {
       !this.plan.atPrompt?.(reading.partial);
   }
 
+  /**
+   * An input was just sent: what was learnt of the quiet before it (the
+   * foreground's answers, the prompt back) no longer holds until the pane
+   * has had its time to answer the input.
+   */
+  sent(): void {
+    this.#changedAt = performance.now();
+    this.#fg = null;
+    this.#agree = 0;
+    this.#checkedAt = -Infinity;
+  }
+
   #check(now: number): void {
     const at = this.#bytes;
     this.#checking = true;
@@ -473,17 +485,20 @@ async function follow(
         progress.starts.push(probe.line);
         progress.sent++;
         await sendStep(pane, plan.steps[progress.sent - 1], { signal: options.signal });
+        if (probe instanceof StreamProbe) probe.sent();
         continue;
       case "retry":
         // The short form did not run (a new REPL): send the long one, once.
         if (progress.fellBack || plan.fallback === undefined) return { kind: "waiting" };
         progress.fellBack = true;
         await sendStep(pane, plan.fallback, { signal: options.signal });
+        if (probe instanceof StreamProbe) probe.sent();
         continue;
       case "prompt_back":
         if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
         queried = true;
         await sendStep(pane, { text: plan.statusQuery, paste: false }, { signal: options.signal });
+        if (probe instanceof StreamProbe) probe.sent();
         // The answer comes at once; give it its time even when the budget is spent.
         if (deadline - performance.now() < QUERY_WAIT_MS) {
           options = { ...options, waitMs: QUERY_WAIT_MS };

@@ -7,9 +7,10 @@
  * @module
  */
 import type { HealthStatus, PaneHealth } from "./health.ts";
-import { parseKeys } from "./keys.ts";
+import { confirmEnter } from "./enter.ts";
+import { isKeyName, parseKeys } from "./keys.ts";
 import type { LineMatcher } from "./lines.ts";
-import { type SendMode, withBlankLine } from "./pane.ts";
+import { type Anchor, type SendMode, withBlankLine } from "./pane.ts";
 import type { Server } from "./server.ts";
 import { cursorAt } from "./cursor.ts";
 import { PaneLog } from "./log.ts";
@@ -63,6 +64,13 @@ export interface SafeSendOptions {
    * started first if it has none.
    */
   cursor?: boolean;
+  /**
+   * In `keys` mode, check that Enter arrived (default true): when the typed
+   * text is still right before the cursor 400 ms (`ENTER_CHECK_MS`) after the
+   * send (a program that dropped an Enter sent in the same burst), press
+   * Enter once more. Not for a single key name (`C-c`, `q`).
+   */
+  confirmEnter?: boolean;
 }
 
 /** What a send and its wait can return besides how they ended. */
@@ -113,9 +121,21 @@ export async function safeSend(
     ? await PaneLog.open(pane, socketDir)
     : null;
   progress?.(`Sending (${mode}) to ${pane.id}`);
+  const checkEnter = mode === "keys" && options.confirmEnter !== false &&
+    options.text.trim() !== "" && !isKeyName(options.text);
+  const entered = async (anchor: Anchor) => {
+    if (!checkEnter) return;
+    if (await confirmEnter(pane, options.text, anchor, { signal }) === "resent") {
+      progress?.(
+        "Enter did not arrive (the typed text stayed on the input line): pressed it again",
+      );
+    }
+  };
   if (!matcher && options.idleMs === undefined) {
     const at = log?.end(true);
+    const before = checkEnter ? await pane.anchor({ signal }) : undefined;
     await pane.send(options.text, mode, send);
+    if (before) await entered(before);
     progress?.("Sent");
     const cursor = !options.cursor ? {} : { cursor: log && cursorAt(log, at ?? 0) };
     return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };
@@ -124,6 +144,7 @@ export async function safeSend(
   await using tap = socketDir === undefined ? null : await PaneTap.open(pane, socketDir);
   const sentAt = tap?.offset ?? 0;
   const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
+  await entered(anchor);
   progress?.("Sent");
   let output: string[] = [];
   const outcome = await waitForText(pane, {
@@ -136,6 +157,7 @@ export async function safeSend(
     // Pressed keys have no echo to leave out; the cursor's row is left out all the same.
     after: { anchor, sent: mode === "press" ? "" : options.text },
     tap: tap ?? undefined,
+    onEnd: (send) => tap?.closeVia(send),
     label: `pane ${target}`,
     signal,
     onProgress: progress,

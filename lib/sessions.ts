@@ -6,11 +6,22 @@
  * @module
  */
 import { basename } from "./path.ts";
-import { TmuxNotFoundError, TmuxToolError } from "./errors.ts";
+import { ServerNotRunningError, TmuxNotFoundError, TmuxToolError } from "./errors.ts";
 import { healthFromPanes, type HealthStatus } from "./health.ts";
 import { stopSessionLogs } from "./log.ts";
 import { removeSessionOutput } from "./output.ts";
-import { indexPanes, type PaneIndex, panesOfTarget, targetSession } from "./panes.ts";
+import {
+  findPane,
+  indexPanes,
+  PANE_FORMAT,
+  type PaneIndex,
+  type PaneInfo,
+  panesOfTarget,
+  parsePanes,
+  targetSession,
+} from "./panes.ts";
+import { FIELD_SEP } from "./quote.ts";
+import { modeOfProgram, modeOfType } from "./run/modes.ts";
 import { isUsableEntry, type Registry, type RegistryData, sessionNames } from "./registry.ts";
 import { parseTimestamp } from "./time.ts";
 import type { Server } from "./server.ts";
@@ -40,7 +51,16 @@ export interface SessionState {
   entry: unknown;
   /** Its status now. */
   status: SessionStatus;
+  /** The program in its pane's foreground (`#{pane_current_command}`), when asked for and known. */
+  program?: string;
 }
+
+/**
+ * Whether a session's pane is `busy` (a foreground program other than the
+ * session's own shell, REPL or debugger runs) or `idle` (its own program is
+ * in front, waiting or working).
+ */
+export type SessionActivity = "busy" | "idle";
 
 const STATUS_OF_HEALTH: Record<HealthStatus, SessionStatus> = {
   healthy: "alive",
@@ -70,12 +90,17 @@ export interface SessionSummary {
   createdAt: string | null;
   /** When last used. */
   lastActive: string | null;
+  /** The program in the pane's foreground (asked for with `programs`; null otherwise or unknown). */
+  program: string | null;
+  /** `busy` or `idle` (alive sessions whose program was asked for; null otherwise). */
+  activity: SessionActivity | null;
 }
 
 /** A session state with its fields checked; fields of the wrong type are null. */
-export function summarizeSession({ name, entry, status }: SessionState): SessionSummary {
+export function summarizeSession({ name, entry, status, program }: SessionState): SessionSummary {
   const socket = text(entry, "socket");
   const pid = field(entry, "pid");
+  const type = text(entry, "type");
   return {
     name,
     socket,
@@ -86,7 +111,30 @@ export function summarizeSession({ name, entry, status }: SessionState): Session
     pid: typeof pid === "number" ? pid : null,
     createdAt: text(entry, "created_at"),
     lastActive: text(entry, "last_active"),
+    program: program ?? null,
+    activity: status === "alive" && program !== undefined ? activityOf(type, program) : null,
   };
+}
+
+/**
+ * `idle` when the foreground program is the session's own kind of program
+ * (a shell for `shell`, Python for `python-repl`, gdb for `debugger`; for
+ * another type, any of them), else `busy`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { activityOf } from "./sessions.ts";
+ * assert.equal(activityOf("shell", "bash"), "idle");
+ * assert.equal(activityOf("shell", "less"), "busy");
+ * assert.equal(activityOf("python-repl", "python3.12"), "idle");
+ * ```
+ */
+export function activityOf(type: string | null, program: string): SessionActivity {
+  const own = modeOfType(type ?? undefined);
+  const front = modeOfProgram(program);
+  const same = own === undefined ? front !== undefined : front === own;
+  return same ? "idle" : "busy";
 }
 
 /** A field of a stored entry; `undefined` when the entry is not an object. */
@@ -102,8 +150,17 @@ function text(entry: unknown, key: string): string | null {
   return typeof value === "string" ? value : null;
 }
 
-/** What one socket's pane list turned out to be (indexed: one look-up per entry, not a scan). */
-type SocketPanes = PaneIndex | null | "unknown";
+/**
+ * What one socket's pane list turned out to be (indexed: one look-up per
+ * entry, not a scan), with each pane's foreground program when asked for.
+ */
+type SocketPanes = { index: PaneIndex; programs: Map<string, string> } | null | "unknown";
+
+/** Options of {@link sessionStates}. */
+export interface StatesOptions extends CallOptions {
+  /** Also read each pane's foreground program (in the same tmux call). */
+  programs?: boolean;
+}
 
 /**
  * The status of every registered session, in name (code-point) order.
@@ -113,7 +170,7 @@ type SocketPanes = PaneIndex | null | "unknown";
 export async function sessionStates(
   data: RegistryData,
   serverOf: ServerOf,
-  options: CallOptions = {},
+  options: StatesOptions = {},
 ): Promise<SessionState[]> {
   const names = sessionNames(data);
   const sockets = new Set<string>();
@@ -132,12 +189,12 @@ export async function sessionStates(
     const entry = data.sessions[name];
     if (!isUsableEntry(entry)) return { name, entry, status: "invalid" };
     const panes = panesBySocket.get(entry.socket);
-    const status: SessionStatus = panes === undefined || panes === "unknown"
-      ? "unknown"
-      : STATUS_OF_HEALTH[
-        healthFromPanes(panes && panesOfTarget(panes, entry.target), entry.target).status
-      ];
-    return { name, entry, status };
+    if (panes === undefined || panes === "unknown") return { name, entry, status: "unknown" };
+    const candidates = panes && panesOfTarget(panes.index, entry.target);
+    const status = STATUS_OF_HEALTH[healthFromPanes(candidates, entry.target).status];
+    if (!options.programs || !candidates) return { name, entry, status };
+    const pane = findPane(candidates, entry.target).pane;
+    return { name, entry, status, program: pane && panes.programs.get(pane.paneId) };
   });
 }
 
@@ -145,10 +202,31 @@ export async function sessionStates(
 export type ServerOf = (socketPath: string) => Server;
 
 /** One socket's panes; a tmux failure or timeout there leaves its sessions `unknown`. */
-async function socketPanes(server: Server, options: CallOptions): Promise<SocketPanes> {
+async function socketPanes(server: Server, options: StatesOptions): Promise<SocketPanes> {
   try {
-    const panes = await server.panes(options);
-    return panes && indexPanes(panes);
+    if (!options.programs) {
+      const panes = await server.panes(options);
+      return panes && { index: indexPanes(panes), programs: new Map() };
+    }
+    // The same one call, each row with the pane's foreground program as a last field.
+    const format = `${PANE_FORMAT}${FIELD_SEP}#{pane_current_command}`;
+    let stdout: string;
+    try {
+      stdout = await server.run(["list-panes", "-a", "-F", format], options);
+    } catch (error) {
+      if (error instanceof ServerNotRunningError) return null;
+      throw error;
+    }
+    const panes: PaneInfo[] = [];
+    const programs = new Map<string, string>();
+    for (const row of stdout.split("\n")) {
+      const cut = row.lastIndexOf(FIELD_SEP);
+      const [pane] = cut === -1 ? [] : parsePanes(row.slice(0, cut));
+      if (!pane) continue;
+      panes.push(pane);
+      programs.set(pane.paneId, row.slice(cut + 1));
+    }
+    return { index: indexPanes(panes), programs };
   } catch (error) {
     if (error instanceof TmuxNotFoundError || !(error instanceof TmuxToolError)) throw error;
     return "unknown";

@@ -47,6 +47,7 @@ export class PaneTap {
   #offset = 0;
   #startOffset = 0;
   #closed = false;
+  #pipeClosed = false;
 
   private constructor(pane: Pane, file: string, handle: Deno.FsFile | null, log: PaneLog | null) {
     this.#pane = pane;
@@ -203,11 +204,24 @@ export class PaneTap {
     return buffer.subarray(0, got);
   }
 
+  /**
+   * Closes the pipe through a control-mode client's `send` (see
+   * `ControlClient.send`) when one is at hand: {@link close} then only
+   * removes the file. Nothing for a log reader.
+   */
+  closeVia(send: (args: readonly string[]) => boolean): void {
+    if (this.#handle !== null && !this.#pipeClosed) {
+      this.#pipeClosed = send(["pipe-pane", "-t", this.#pane.id]);
+    }
+  }
+
   /** Closes the pipe (if it was opened) and removes the file; a log reader leaves the log as it is. */
   async close(): Promise<void> {
     if (this.#closed || this.#handle === null) return;
     this.#closed = true;
-    await this.#pane.server.run(["pipe-pane", "-t", this.#pane.id]).catch(() => {});
+    if (!this.#pipeClosed) {
+      await this.#pane.server.run(["pipe-pane", "-t", this.#pane.id]).catch(() => {});
+    }
     this.#handle.close();
     await Deno.remove(this.file).catch(() => {});
   }

@@ -76,6 +76,12 @@ export interface UntilOptions {
   idleMs?: number;
   /** Progress messages for people (how the wait runs). */
   onProgress?: (message: string) => void;
+  /**
+   * Called once as the wait ends, before its control-mode client detaches,
+   * with a function that has tmux run a command as that client (`false`
+   * when there is none: the caller then runs it as a call of its own).
+   */
+  onEnd?: (send: (args: readonly string[]) => boolean) => void;
 }
 
 /** The first look of a wait runs even with a zero budget, bounded by this. */
@@ -251,6 +257,7 @@ export async function waitUntil<T>(
       }
     }
   } finally {
+    options.onEnd?.((args) => client?.send?.(args) ?? false);
     await client?.close();
   }
 }

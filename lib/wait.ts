@@ -123,7 +123,13 @@ export async function waitForNewText(pane: Pane, options: NewTextOptions): Promi
     ? null
     : await PaneTap.open(pane, options.socketDir);
   const anchor = await pane.anchor({ before: tap?.startArgs(), signal: options.signal });
-  return await waitForText(pane, { ...options, after: { anchor }, tap: tap ?? undefined });
+  return await waitForText(pane, {
+    ...options,
+    after: { anchor },
+    tap: tap ?? undefined,
+    // The wait's control client closes the pipe as it leaves: no tmux call of its own.
+    onEnd: (send) => tap?.closeVia(send),
+  });
 }
 
 /** A wait needs something to wait for: a pattern, or quiet. */
@@ -302,7 +308,12 @@ class StreamAfter implements LineView {
 
   /** Reads what the tap has (the file can trail tmux's notice: "more" until two empty reads). */
   #read(): boolean {
-    const bytes = this.tap.read();
+    let bytes = this.tap.read();
+    // Output tmux just reported may still be on its way into the file: a few short looks first.
+    for (let i = 0; bytes.length === 0 && this.#quiet === 0 && i < TRAIL_LOOKS; i++) {
+      Atomics.wait(TRAIL_SLEEPER, 0, 0, TRAIL_STEP_MS);
+      bytes = this.tap.read();
+    }
     if (bytes.length === 0) {
       this.#quiet++;
       return false;
@@ -356,6 +367,11 @@ function afterCursor(rows: readonly string[], column: number): string[] {
   while (lines.length > 0 && lines.at(-1)!.trimEnd() === "") lines.pop();
   return lines;
 }
+
+/** A tap read that finds nothing looks again this many times, this far apart (ms). */
+const TRAIL_LOOKS = 4;
+const TRAIL_STEP_MS = 0.5;
+const TRAIL_SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** How many lines a timed-out stream wait reports as its last text. */
 const LAST_TEXT_LINES = 1000;

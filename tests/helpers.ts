@@ -175,7 +175,16 @@ export class Sandbox implements AsyncDisposable {
     name: string,
     command: string[] = ["bash", "--norc", "--noprofile"],
   ) {
-    await this.tmux(socket, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", ...command);
+    const args = ["new-session", "-d", "-s", name, "-x", "80", "-y", "24", ...command];
+    // A server whose last session was just killed may still be exiting: tmux then reports
+    // "server exited unexpectedly"; the next try starts a new server.
+    for (let attempt = 1;; attempt++) {
+      const out = await this.tmuxRaw(socket, ...args);
+      if (out.code === 0) return;
+      if (attempt >= 5 || !/server exited unexpectedly/.test(out.stderr)) {
+        throw new Error(`tmux ${args.join(" ")} failed: ${out.stderr}`);
+      }
+    }
   }
 
   /** A live server with a healthy session `alive-one` and a dead (remain-on-exit) `dies`. */

@@ -6,7 +6,7 @@ import {
 } from "node:assert/strict";
 import { join } from "node:path";
 import { wrappedTmux } from "./fixtures/broken_tmux.ts";
-import { json, Sandbox } from "./helpers.ts";
+import { json, Sandbox, waitUntil } from "./helpers.ts";
 
 /** 2025-11-24T16:00:00Z */
 const NOW = "1764000000";
@@ -153,6 +153,8 @@ Deno.test("list-sessions prints the table byte for byte", async (t) => {
         "pid",
         "created_at",
         "last_active",
+        "program",
+        "activity",
       ]);
     }
     assertEquals(
@@ -176,6 +178,8 @@ Deno.test("list-sessions prints the table byte for byte", async (t) => {
       pid: 1,
       created_at: "2025-11-17T15:59:55Z",
       last_active: "2025-11-17T15:59:55Z",
+      program: null,
+      activity: null,
     });
     // Pretty-printed with two spaces, as JSON.stringify(x, null, 2).
     assertEquals(r.stdout, JSON.stringify(out, null, 2) + "\n");
@@ -345,4 +349,45 @@ Deno.test("list-sessions help and bad options", async (t) => {
     assertEquals([r.code, r.stdout], [1, ""]);
     assertMatch(r.stderr, /^Error: tmux not found in PATH[^\n]*\n$/);
   });
+});
+
+Deno.test("list-sessions --json: each pane's foreground program, busy or idle; the table as before", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await box.newSession(sock, "sh", ["env", "PS1=$ ", "bash", "--norc", "--noprofile"]);
+  await box.newSession(sock, "py", ["env", "PYTHON_BASIC_REPL=1", "python3", "-q"]);
+  await box.newSession(sock, "pager", ["env", "PS1=$ ", "bash", "--norc", "--noprofile"]);
+  await box.writeRegistry(JSON.stringify({
+    sessions: {
+      sh: okEntry(sock, "sh:0.0"),
+      py: { ...okEntry(sock, "py:0.0"), type: "python-repl" },
+      pager: okEntry(sock, "pager:0.0"),
+      gone: okEntry(sock, "gone:0.0"),
+    },
+    version: "1.0",
+  }));
+  const programOf = async (target: string) =>
+    (await box.tmux(sock, "display", "-p", "-t", target, "#{pane_current_command}")).trim();
+  await waitUntil(async () => (await programOf("=py:")).startsWith("python"));
+  await box.tmux(sock, "send-keys", "-t", "=pager:", "sleep 300 | less", "Enter");
+  await waitUntil(async () => (await programOf("=pager:")) !== "bash");
+  const r = await box.run("list-sessions", ["--json"]);
+  assertEquals(r.code, 0, r.stderr);
+  const out = json<{ sessions: Record<string, unknown>[] }>(r);
+  assertEquals(
+    out.sessions.map((s) => [s.name, s.status, s.program, s.activity]),
+    [
+      ["gone", "missing", null, null],
+      ["pager", "alive", await programOf("=pager:"), "busy"],
+      ["py", "alive", await programOf("=py:"), "idle"],
+      ["sh", "alive", "bash", "idle"],
+    ],
+  );
+  const table = await box.run("list-sessions", []);
+  assertEquals(table.code, 0);
+  assertEquals(
+    table.stdout.split("\n")[0],
+    "NAME                 SOCKET               TARGET               STATUS     PID      CREATED        ",
+  );
+  assertEquals(table.stdout.includes("busy") || table.stdout.includes("idle"), false);
 });

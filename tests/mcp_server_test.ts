@@ -83,10 +83,14 @@ Deno.test("each tool works on real tmux, and the CLI sees the same registry", as
 
   await t.step("list_sessions sees a session the CLI created", async () => {
     equal((await box.run("create-session", ["-n", "cli-py", "--python"])).code, 0);
-    const { sessions } = structured<{ sessions: { name: string; status: string }[] }>(
-      await call("list_sessions") as never,
-    );
-    deepEqual(sessions.map((s) => [s.name, s.status]), [["cli-py", "alive"], ["mcp-sh", "alive"]]);
+    type Listed = { sessions: { name: string; status: string; activity: string | null }[] };
+    // Idle once Python is in front (create-session's pane starts it from a shell).
+    const rows = await waitUntil(async () => {
+      const { sessions } = structured<Listed>(await call("list_sessions") as never);
+      const rows = sessions.map((s) => [s.name, s.status, s.activity]);
+      return rows.every((row) => row[2] === "idle") && rows;
+    }, { message: "both sessions idle" });
+    deepEqual(rows, [["cli-py", "alive", "idle"], ["mcp-sh", "alive", "idle"]]);
   });
 
   await t.step("pane_health", async () => {

@@ -23,7 +23,10 @@ List every registered tmux session with its status: alive, dead, missing,
 zombie, server (tmux server not running) or unknown.
 
 Options:
-  --json      print JSON instead of a table
+  --json      print JSON instead of a table; each session also has "program"
+              (the program in its pane's foreground) and "activity": "busy"
+              (a program other than the session's own shell, REPL or gdb is
+              in front) or "idle" (null when the session is not alive)
   -h, --help  show this help
 
 Examples:
@@ -53,6 +56,7 @@ await runTool({
     const states = await sessionStates(
       await context.registry.read(),
       (path) => context.server({ path }),
+      { programs: flags.json },
     );
     if (states.length === 0) {
       console.log(flags.json ? EMPTY_JSON : "No sessions registered.");

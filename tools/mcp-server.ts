@@ -209,7 +209,9 @@ const TOOLS: Record<string, Tool> = {
 
   list_sessions: tool({
     description: "Every registered session with its status: alive, dead, missing, zombie, " +
-      "server (its tmux server is not running) or unknown (as list-sessions.sh --json).",
+      "server (its tmux server is not running) or unknown (as list-sessions.sh --json), and for " +
+      "alive ones the program in front and whether the pane is busy (another program than its " +
+      "own shell, REPL or debugger runs) or idle.",
     input: {},
     output: {
       sessions: z.array(z.object({
@@ -222,11 +224,13 @@ const TOOLS: Record<string, Tool> = {
         pid: z.number().nullable(),
         createdAt: z.string().nullable(),
         lastActive: z.string().nullable(),
+        program: z.string().nullable(),
+        activity: z.enum(["busy", "idle"]).nullable(),
       })),
     },
     annotations: READ,
     run: async (_args, { context, signal }) => ({
-      sessions: await api.listSessions({ context, signal }),
+      sessions: await api.listSessions({ context, signal, programs: true }),
     }),
   }),
 

@@ -35,7 +35,7 @@ const FAILED_EXIT = 5;
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]
-                    [--keys KEYS] [--fail PATTERN] [--idle SECONDS] [--print | --print-match] [--json] [--tail N]
+                    [--keys KEYS] [--fail PATTERN] [--idle SECONDS] [--print | --print-match] [--json] [--tail N] [--no-enter-check]
 
 Send a command to a tmux pane safely: check the pane's health first, retry
 failed sends, and optionally wait for PATTERN in the output that follows.
@@ -68,6 +68,7 @@ Options:
                           capture-pane.sh --since) is at the end of the printed
                           output with --print, else at the send
       --tail N            on timeout, show the last N lines of the pane (default 20)
+      --no-enter-check    do not check that Enter arrived (see below)
   -T, --timeout SECS      seconds to wait for PATTERN (default 30; decimals ok)
   -r, --retries N         send attempts in total (default 3)
   -i, --interval SECS     first retry delay, doubled each time (default 0.5)
@@ -79,6 +80,12 @@ work (-c C-c sends Ctrl-C); any other text, including text that starts with
 "-" or ends with ";", arrives as typed. With no target, the registry's only
 session is used. A full-screen program (less, vim, top) is matched on its
 whole screen once it has drawn since the send.
+
+Enter that arrives: some programs drop an Enter that comes in the same burst
+as the text. Without -l, -m or --keys (and unless -c is a single key name such
+as C-c), safe-send watches the pane after the send: when the typed text is
+still right before the cursor 0.4 s later, it presses Enter once more (-v says
+so). Text that never shows at the cursor (a busy program) is left alone.
 
 Exit codes: 0 sent (and pattern seen), 1 send failed after retries, 2 timed out
 waiting for PATTERN, 3 pane not ready (or gone while waiting), 4 invalid arguments,
@@ -113,6 +120,7 @@ await runTool({
     print: { type: "boolean" },
     json: { type: "boolean" },
     tail: { type: "string" },
+    "no-enter-check": { type: "boolean" },
   },
   usageExit: 4,
   bashUsage: true,
@@ -211,6 +219,7 @@ await runTool({
       socketDir: context.paths.socketDir,
       output: flags.print,
       cursor: flags.json,
+      confirmEnter: !flags["no-enter-check"],
     });
     const code = await report();
     if (flags.json) {

@@ -43,6 +43,8 @@ export interface SessionJson {
   pid: number | null;
   created_at: string | null;
   last_active: string | null;
+  program: string | null;
+  activity: SessionSummary["activity"];
 }
 
 /** list-sessions' JSON for one session. */
@@ -57,5 +59,7 @@ export function sessionJson(summary: SessionSummary): SessionJson {
     pid: summary.pid,
     created_at: summary.createdAt,
     last_active: summary.lastActive,
+    program: summary.program,
+    activity: summary.activity,
   };
 }
