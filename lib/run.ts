@@ -315,6 +315,8 @@ class StreamProbe implements Probe<End> {
   #fg: Foreground | null = null;
   /** Answers in a row, with no output between them, that the foreground waits. */
   #agree = 0;
+  /** One of them saw a line editor's wait. */
+  #editing = false;
   #checking = false;
   #checkedAt = -Infinity;
 
@@ -347,6 +349,7 @@ class StreamProbe implements Probe<End> {
       this.#changedAt = now;
       this.#fg = null;
       this.#agree = 0;
+      this.#editing = false;
     } else this.#quiet++;
     const reading = this.plan.read(this.seen, this.progress);
     this.#reading = reading;
@@ -355,7 +358,8 @@ class StreamProbe implements Probe<End> {
       return { done: stepOrEnd(this.plan, this.progress) };
     }
     if (this.#watching(reading) && now - this.#changedAt >= QUIET_MS) {
-      const back = this.plan.promptBack?.(reading, this.#fg ?? "unknown") ?? false;
+      const fg = this.#editing ? "editing" : this.#fg ?? "unknown";
+      const back = this.plan.promptBack?.(reading, fg) ?? false;
       if (this.#agree >= 2) return { done: back ? "prompt_back" : "waiting" };
       if (this.#fg === "unknown" && back && now - this.#changedAt >= QUIET_MS + CONFIRM_MS) {
         return { done: "prompt_back" }; // no ps to ask: the prompt alone tells
@@ -396,7 +400,9 @@ class StreamProbe implements Probe<End> {
       // Output that came meanwhile makes the answer stale.
       if (this.#bytes !== at) return;
       this.#fg = fg;
-      this.#agree = fg === "editing" || fg === "reading" ? this.#agree + 1 : 0;
+      const waits = fg === "editing" || fg === "reading";
+      this.#agree = waits ? this.#agree + 1 : 0;
+      this.#editing = waits && (this.#editing || fg === "editing");
     }).finally(() => this.#checking = false);
   }
 }
