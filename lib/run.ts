@@ -384,6 +384,14 @@ class StreamProbe implements Probe<End> {
     return this.#agree > 0 || this.#fg === "unknown" ? CONFIRM_MS : RECHECK_MS;
   }
 
+  /** Something was typed: what was known of the foreground is stale until it is asked again. */
+  typed(): void {
+    this.#changedAt = performance.now();
+    this.#fg = null;
+    this.#agree = 0;
+    this.#editing = false;
+  }
+
   /** Whether the foreground is worth asking about: a partial line that is not the mode's prompt. */
   #watching(reading: Reading): boolean {
     if (this.watch === null || reading.exitCode !== undefined) return false;
@@ -481,6 +489,7 @@ async function follow(
         if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
         queried = true;
         await sendStep(pane, { text: plan.statusQuery, paste: false }, { signal: options.signal });
+        if (probe instanceof StreamProbe) probe.typed();
         // The answer comes at once; give it its time even when the budget is spent.
         if (deadline - performance.now() < QUERY_WAIT_MS) {
           options = { ...options, waitMs: QUERY_WAIT_MS };
