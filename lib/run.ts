@@ -19,9 +19,14 @@
  * the prompt. A run that did not end (waiting, or timed out) keeps its tap
  * open (`run/pending.ts`), so {@link resumeRun} collects the rest later.
  *
- * Limits: two runs in one pane at once are refused (the second sees the
- * first's pending state only once the first returned); in a pane that can't
- * be tapped, waiting for input is not detected and a run can't be resumed.
+ * Python's driver is defined once per REPL and then called by a short line;
+ * it replaces the typed lines' rows with the code as a person would type it.
+ *
+ * Limits: a run into a pane whose earlier run has not ended is refused once
+ * that run has returned (it left its state); two runs started at the same
+ * moment in one pane are not kept apart. In a pane that can't be tapped
+ * (someone else's `pipe-pane`), waiting for input is not detected and a run
+ * can't be resumed. A shell's typed `eval` line stays visible in the pane.
  *
  * @module
  */
