@@ -19,9 +19,14 @@
  * the prompt. A run that did not end (waiting, or timed out) keeps its tap
  * open (`run/pending.ts`), so {@link resumeRun} collects the rest later.
  *
- * Limits: two runs in one pane at once are refused (the second sees the
- * first's pending state only once the first returned); in a pane that can't
- * be tapped, waiting for input is not detected and a run can't be resumed.
+ * Python's driver is defined once per REPL and then called by a short line;
+ * it replaces the typed lines' rows with the code as a person would type it.
+ *
+ * Limits: a run into a pane whose earlier run has not ended is refused once
+ * that run has returned (it left its state); two runs started at the same
+ * moment in one pane are not kept apart. In a pane that can't be tapped
+ * (someone else's `pipe-pane`), waiting for input is not detected and a run
+ * can't be resumed. A shell's typed `eval` line stays visible in the pane.
  *
  * @module
  */
@@ -315,6 +320,8 @@ class StreamProbe implements Probe<End> {
   #fg: Foreground | null = null;
   /** Answers in a row, with no output between them, that the foreground waits. */
   #agree = 0;
+  /** One of them saw a line editor's wait. */
+  #editing = false;
   #checking = false;
   #checkedAt = -Infinity;
 
@@ -347,6 +354,7 @@ class StreamProbe implements Probe<End> {
       this.#changedAt = now;
       this.#fg = null;
       this.#agree = 0;
+      this.#editing = false;
     } else this.#quiet++;
     // A plan that tells its end cheaply is read in full only at its end or once quiet long
     // enough to ask whether it waits (a million lines would be copied at every look): until
@@ -364,7 +372,8 @@ class StreamProbe implements Probe<End> {
       return { done: stepOrEnd(this.plan, this.progress) };
     }
     if (this.#watching(reading) && now - this.#changedAt >= QUIET_MS) {
-      const back = this.plan.promptBack?.(reading, this.#fg ?? "unknown") ?? false;
+      const fg = this.#editing ? "editing" : this.#fg ?? "unknown";
+      const back = this.plan.promptBack?.(reading, fg) ?? false;
       if (this.#agree >= 2) return { done: back ? "prompt_back" : "waiting" };
       if (this.#fg === "unknown" && back && now - this.#changedAt >= QUIET_MS + CONFIRM_MS) {
         return { done: "prompt_back" }; // no ps to ask: the prompt alone tells
@@ -389,24 +398,21 @@ class StreamProbe implements Probe<End> {
     return this.#agree > 0 || this.#fg === "unknown" ? CONFIRM_MS : RECHECK_MS;
   }
 
+  /** Something was typed: what was known of the foreground is stale until it is asked again. */
+  typed(): void {
+    this.#changedAt = performance.now();
+    this.#fg = null;
+    this.#agree = 0;
+    this.#editing = false;
+    this.#checkedAt = -Infinity;
+  }
+
   /** Whether the foreground is worth asking about: a partial line that is not the mode's prompt. */
   #watching(reading: Reading): boolean {
     if (this.watch === null || reading.exitCode !== undefined) return false;
     if (this.plan.promptBack?.(reading, "unknown")) return true;
     return this.watch.usable && reading.partial.trim() !== "" &&
       !this.plan.atPrompt?.(reading.partial);
-  }
-
-  /**
-   * An input was just sent: what was learnt of the quiet before it (the
-   * foreground's answers, the prompt back) no longer holds until the pane
-   * has had its time to answer the input.
-   */
-  sent(): void {
-    this.#changedAt = performance.now();
-    this.#fg = null;
-    this.#agree = 0;
-    this.#checkedAt = -Infinity;
   }
 
   #check(now: number): void {
@@ -417,7 +423,9 @@ class StreamProbe implements Probe<End> {
       // Output that came meanwhile makes the answer stale.
       if (this.#bytes !== at) return;
       this.#fg = fg;
-      this.#agree = fg === "editing" || fg === "reading" ? this.#agree + 1 : 0;
+      const waits = fg === "editing" || fg === "reading";
+      this.#agree = waits ? this.#agree + 1 : 0;
+      this.#editing = waits && (this.#editing || fg === "editing");
     }).finally(() => this.#checking = false);
   }
 }
@@ -485,20 +493,20 @@ async function follow(
         progress.starts.push(probe.line);
         progress.sent++;
         await sendStep(pane, plan.steps[progress.sent - 1], { signal: options.signal });
-        if (probe instanceof StreamProbe) probe.sent();
+        if (probe instanceof StreamProbe) probe.typed();
         continue;
       case "retry":
         // The short form did not run (a new REPL): send the long one, once.
         if (progress.fellBack || plan.fallback === undefined) return { kind: "waiting" };
         progress.fellBack = true;
         await sendStep(pane, plan.fallback, { signal: options.signal });
-        if (probe instanceof StreamProbe) probe.sent();
+        if (probe instanceof StreamProbe) probe.typed();
         continue;
       case "prompt_back":
         if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
         queried = true;
         await sendStep(pane, { text: plan.statusQuery, paste: false }, { signal: options.signal });
-        if (probe instanceof StreamProbe) probe.sent();
+        if (probe instanceof StreamProbe) probe.typed();
         // The answer comes at once; give it its time even when the budget is spent.
         if (deadline - performance.now() < QUERY_WAIT_MS) {
           options = { ...options, waitMs: QUERY_WAIT_MS };

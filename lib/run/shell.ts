@@ -210,12 +210,21 @@ export function streamShellPlan(
   return {
     ...plan,
     // bash at its prompt waits in its line editor (poll); in a `read` it reads the terminal
-    // (the prompt text could be the command's own): only the former is its prompt back.
+    // (the prompt text could be the command's own): only the former is its prompt back, as
+    // is a prompt right after the terminal's "^C".
     promptBack: (reading, fg) =>
       reading.exitCode === undefined && reading.partial === promptLine &&
-      (dialect !== "bash" || fg !== "reading"),
+      (dialect !== "bash" || fg !== "reading" || afterInterrupt(reading)),
     statusQuery: endPart(id),
   };
+}
+
+/** Whether the line before the partial one ends with the terminal's echo of C-c. */
+function afterInterrupt(reading: Reading): boolean {
+  const lines = reading.output.at(-1) === reading.partial
+    ? reading.output.slice(0, -1)
+    : reading.output;
+  return lines.at(-1)?.endsWith("^C") ?? false;
 }
 
 /**
