@@ -25,10 +25,9 @@ import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
 import type { Server } from "./server.ts";
 import type { CallOptions } from "./tmux.ts";
-import { shellWord } from "./quote.ts";
+import { pipeCommand, shellWord } from "./quote.ts";
 import { ensurePrivateDir } from "./safety.ts";
-import { type OutputOwner, sessionOutputDir } from "./output.ts";
-import { pipeCommand, privateDir } from "./tap.ts";
+import { type OutputOwner, privateDir, sessionOutputDir } from "./output.ts";
 
 /** Bytes per segment of a pane's log. */
 export const SEGMENT_BYTES = 1024 * 1024;

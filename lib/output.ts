@@ -10,8 +10,12 @@
  */
 import { join, resolve } from "./path.ts";
 import { ensurePrivateDir } from "./safety.ts";
-import { privateDir } from "./tap.ts";
 import type { Socket } from "./tmux.ts";
+
+/** The private folder of taps and output files under a socket folder. */
+export function privateDir(socketDir: string): string {
+  return join(socketDir, ".ctmux");
+}
 
 /** Output as returned: maybe cut, with the whole of it in a file when cut. */
 export interface BoundedOutput {

@@ -64,3 +64,13 @@ export function parseRows(stdout: string): string[][] {
 export function shellWord(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
+
+/**
+ * A shell command as `pipe-pane` takes it: tmux expands formats (`#`) and
+ * strftime sequences (`%`) in it before `/bin/sh` runs it, so both are
+ * doubled to reach the shell as written (paths may hold either: a session's
+ * output folder is named with `%XX` escapes).
+ */
+export function pipeCommand(command: string): string {
+  return formatLiteral(command).replaceAll("%", "%%");
+}

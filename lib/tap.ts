@@ -15,23 +15,9 @@
 import { PaneLog } from "./log.ts";
 import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
-import { formatLiteral, shellWord } from "./quote.ts";
+import { pipeCommand, shellWord } from "./quote.ts";
+import { privateDir } from "./output.ts";
 import { ensurePrivateDir } from "./safety.ts";
-
-/**
- * A shell command as `pipe-pane` takes it: tmux expands formats (`#`) and
- * strftime sequences (`%`) in it before `/bin/sh` runs it, so both are
- * doubled to reach the shell as written (paths may hold either: a session's
- * output folder is named with `%XX` escapes).
- */
-export function pipeCommand(command: string): string {
-  return formatLiteral(command).replaceAll("%", "%%");
-}
-
-/** The private folder of taps and output files under a socket folder. */
-export function privateDir(socketDir: string): string {
-  return join(socketDir, ".ctmux");
-}
 
 /**
  * An open (or about to be opened) tap on one pane: a temporary file of its

@@ -15,7 +15,7 @@ import { join } from "../path.ts";
 import { type OutputOwner, sessionOutputDir } from "../output.ts";
 import type { Pane } from "../pane.ts";
 import { ensurePrivateDir } from "../safety.ts";
-import { privateDir } from "../tap.ts";
+import { privateDir } from "../output.ts";
 import { PENDING_OPTION } from "./detect.ts";
 import type { PlanSpec, Progress } from "./plan.ts";
 
