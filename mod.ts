@@ -34,6 +34,14 @@
  *   {@link UsageError} naming the option.
  * - `context` picks the environment, registry and servers (default: a new
  *   `Context()` from the process environment).
+ * - Waits for text (`send` with `waitFor`, `waitForText`) may also end on a
+ *   failure pattern (`failOn`: outcome `failed`, at once) and wait for the
+ *   pane to go quiet (`idleMs`: alone, outcome `quiet`); `newOutput` counts
+ *   only output from the call on. A full-screen program is matched on its
+ *   whole screen once it has drawn since the send.
+ * - `cursor: true` (`send`, `waitForText`, `run`) returns a read cursor, and
+ *   {@link readSince} returns what the pane printed after one: a place in
+ *   the pane's persistent output log, so history trimming never moves it.
  *
  * @example Run a calculation in a Python REPL
  * ```ts

@@ -22,7 +22,7 @@ import type { Context } from "./context.ts";
 import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { removeSessionOutput } from "./output.ts";
-import { openLog } from "./cursor.ts";
+import { logStart } from "./log.ts";
 import { afterHistoryLimit, HISTORY_LIMIT_AFTER, HISTORY_LIMIT_BEFORE } from "./history.ts";
 import { ensureSocketDir } from "./safety.ts";
 import type { CallOptions, Server } from "./server.ts";
@@ -142,6 +142,8 @@ export async function createSession(
     throw new SessionExistsError(name, "registry");
   }
 
+  // Read cursors: the pane's output log starts with the session, in the same tmux call.
+  const log = await logStart(context.paths.socketDir, name, undefined).catch(() => null);
   let stdout: string;
   try {
     stdout = await server.run([
@@ -159,6 +161,7 @@ export async function createSession(
       ...kind.env.flatMap((assignment) => ["-e", assignment]),
       ...kind.command,
       ...HISTORY_LIMIT_AFTER,
+      ...(log ? [";", ...log.args] : []),
     ], call);
   } catch (caught) {
     const error = await afterHistoryLimit(server, caught, "new-session");
@@ -195,8 +198,6 @@ export async function createSession(
       throw error;
     }
   }
-  // Read cursors: the pane's output log starts with the session (bookkeeping: never fails it).
-  await openLog(server, target, context.paths.socketDir).catch(() => null);
   return { name, socket, target, type: kind.type, pid, window, registered: register };
 }
 
