@@ -53,6 +53,9 @@ export interface LogRead {
   to: number;
 }
 
+/** The file that says a log's split is running (its pipe is the pane's). */
+const LIVE = "live";
+
 /** The segment file names: six digits. */
 const SEGMENT = /^\d{6}$/;
 
@@ -145,9 +148,12 @@ export async function logStart(
   const filter = join(dir, `filter-${keep}`);
   await Deno.writeTextFile(filter, filterScript(keep), { mode: 0o600 });
   const folder = join(dir, `srv${SERVER_PID}-pane${PANE_ID}-${id}-${segmentBytes}`);
-  const command = `umask 077; mkdir -m 700 ${shellWord(folder)} && SHELL=/bin/sh exec split ` +
-    `-d -a 6 -b ${segmentBytes} --filter=${shellWord(`. ${shellWord(filter)}`)} - ` +
-    shellWord(`${folder}/`);
+  // `live` is there while split runs: once the pipe is closed or replaced (someone else's
+  // pipe-pane), split ends and the shell removes it, so the folder is no longer this pane's log.
+  const live = shellWord(`${folder}/${LIVE}`);
+  const command = `umask 077; mkdir -m 700 ${shellWord(folder)} && : > ${live} && ` +
+    `SHELL=/bin/sh split -d -a 6 -b ${segmentBytes} ` +
+    `--filter=${shellWord(`. ${shellWord(filter)}`)} - ${shellWord(`${folder}/`)}; rm -f ${live}`;
   const expanded = pipeCommand(command).replaceAll(SERVER_PID, "#{pid}")
     .replaceAll(PANE_ID, "#{pane_id}");
   const at = target === undefined ? [] : ["-t", target];
@@ -179,7 +185,9 @@ export class PaneLog {
   static async find(pane: Pane, socketDir: string): Promise<PaneLog | null> {
     if (!pane.info.panePipe) return null;
     const [name] = await PaneLog.#folders(pane, socketDir);
-    return name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
+    const log = name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
+    // A folder whose split has ended is not the pane's pipe any more.
+    return log && exists(join(log.dir, LIVE)) ? log : null;
   }
 
   /**
@@ -212,8 +220,10 @@ export class PaneLog {
       const piped = (await pane.server.run(
         ["display-message", "-p", "-t", pane.id, "#{pane_pipe}"],
       )).trim() === "1";
-      const [name] = await PaneLog.#folders(pane, socketDir);
-      if (piped) return name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
+      if (piped) {
+        pane.info.panePipe = true;
+        return await PaneLog.find(pane, socketDir);
+      }
       return await PaneLog.#start(pane, socketDir, options);
     } catch (error) {
       if (error instanceof Error) return null;
@@ -242,7 +252,7 @@ export class PaneLog {
     pane.info.panePipe = true;
     // The pipe's shell makes the folder: wait for it, so this process finds the log from now on.
     for (let i = 0; i < FOLDER_WAIT_STEPS; i++) {
-      if (exists(log.dir)) return log;
+      if (exists(join(log.dir, LIVE))) return log;
       pause(SETTLE_STEP_MS);
     }
     return null;
