@@ -40,6 +40,14 @@
  *   through one control-mode client each) and closes it when done.
  * - `onProgress`: the long operations (`run`, `waitForText`, `send` with
  *   `waitFor`) report the core's steps, and every second while they wait.
+ * - Waits for text (`send` with `waitFor`, `waitForText`) may also end on a
+ *   failure pattern (`failOn`: outcome `failed`, at once) and wait for the
+ *   pane to go quiet (`idleMs`: alone, outcome `quiet`); `newOutput` counts
+ *   only output from the call on. A full-screen program is matched on its
+ *   whole screen once it has drawn since the send.
+ * - `cursor: true` (`send`, `waitForText`, `run`) returns a read cursor, and
+ *   {@link readSince} returns what the pane printed after one: a place in
+ *   the pane's persistent output log, so history trimming never moves it.
  *
  * @example Run a calculation in a Python REPL
  * ```ts

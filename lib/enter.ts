@@ -11,8 +11,9 @@
  *
  * @module
  */
+import { TmuxToolError } from "./errors.ts";
 import type { Anchor, Pane, PaneSnapshot } from "./pane.ts";
-import { type Probe, waitUntil } from "./until.ts";
+import { sleep } from "./time.ts";
 
 /** How long the typed text may stay before the cursor before Enter is pressed again. */
 export const ENTER_CHECK_MS = 400;
@@ -49,21 +50,37 @@ export async function confirmEnter(
 ): Promise<EnterCheck> {
   const line = typed.split("\n").at(-1)!.trimEnd();
   if (line.trim() === "") return "unknown";
+  const { signal } = options;
   const probe = new EnterProbe(line, anchor);
-  const outcome = await waitUntil(pane, probe, {
-    waitMs: options.waitMs ?? ENTER_CHECK_MS,
-    events: false,
-    intervalMs: 10,
-    signal: options.signal,
-  });
-  if (outcome.kind === "done") return "taken";
-  if (outcome.kind !== "timed_out" || !probe.pending) return "unknown";
-  await pane.server.run(["send-keys", "-t", pane.id, "Enter"], { signal: options.signal });
+  const started = performance.now();
+  const waitMs = options.waitMs ?? ENTER_CHECK_MS;
+  // Most programs take Enter within a few milliseconds: look soon, then less often.
+  for (let look = 0;; look++) {
+    let snapshot: PaneSnapshot;
+    try {
+      snapshot = await pane.snapshot({}, { signal });
+    } catch (error) {
+      signal?.throwIfAborted();
+      if (error instanceof TmuxToolError) return "unknown"; // the pane or server went away
+      throw error;
+    }
+    if (probe.test(snapshot)) return "taken";
+    const left = waitMs - (performance.now() - started);
+    if (left <= 0) break;
+    if (!(await sleep(Math.min(LOOK_GAPS_MS[look] ?? LOOK_GAPS_MS.at(-1)!, left), signal))) {
+      throw signal?.reason;
+    }
+  }
+  if (!probe.pending) return "unknown";
+  await pane.server.run(["send-keys", "-t", pane.id, "Enter"], { signal });
   return "resent";
 }
 
+/** Milliseconds between the looks of {@link confirmEnter} (the last one repeats). */
+const LOOK_GAPS_MS = [1, 2, 4, 8, 16, 25];
+
 /** Looks at the cursor's row: is the typed text still right before the cursor? */
-class EnterProbe implements Probe<true> {
+class EnterProbe {
   /** The text was right before the cursor at the last look. */
   pending = false;
   #seen = false;
@@ -73,13 +90,10 @@ class EnterProbe implements Probe<true> {
     this.#row = anchor.historySize + anchor.cursorY;
   }
 
-  capture() {
-    return {}; // the visible screen, row by row
-  }
-
-  test({ lines, state }: PaneSnapshot) {
+  /** Whether Enter was taken, from a snapshot of the visible screen. */
+  test({ lines, state }: PaneSnapshot): boolean {
     // The cursor went to another line (a new prompt, a full-screen program's own row).
-    if (state.historySize + state.cursorY !== this.#row) return { done: true as const };
+    if (state.historySize + state.cursorY !== this.#row) return true;
     const row = [...(lines[state.cursorY] ?? "")];
     const before = row.slice(0, state.cursorX).join("").trimEnd();
     const after = row.slice(state.cursorX).join("").trim();
@@ -87,7 +101,7 @@ class EnterProbe implements Probe<true> {
     this.pending = after === "" && before !== "" &&
       (before.endsWith(this.line) || this.line.endsWith(before.trimStart()));
     if (this.pending) this.#seen = true;
-    else if (this.#seen) return { done: true as const };
-    return undefined;
+    else if (this.#seen) return true;
+    return false;
   }
 }

@@ -18,7 +18,7 @@ import type { Context } from "./context.ts";
 import { formatLiteral, formatTemplate, parseRows, tmuxArgument } from "./quote.ts";
 import { entryOnSocket, type Registry, type SessionType } from "./registry.ts";
 import { removeSessionOutput } from "./output.ts";
-import { openLog } from "./cursor.ts";
+import { logStart } from "./log.ts";
 import { afterHistoryLimit, HISTORY_LIMIT_AFTER, HISTORY_LIMIT_BEFORE } from "./history.ts";
 import { ensureSocketDir } from "./safety.ts";
 import type { Server } from "./server.ts";
@@ -156,6 +156,13 @@ export async function createSession(
     throw new SessionExistsError(name, "registry");
   }
 
+  // Read cursors: the pane's output log starts with the session, in the same tmux call.
+  const log = await logStart(
+    context.paths.socketDir,
+    { socket: server.socket, session: name },
+    undefined,
+  )
+    .catch(() => null);
   let stdout: string;
   try {
     stdout = await server.run([
@@ -175,6 +182,7 @@ export async function createSession(
       ...kind.command,
       ...args.length > 0 ? ["--args", ...args.map(tmuxArgument)] : [],
       ...HISTORY_LIMIT_AFTER,
+      ...(log ? [";", ...log.args] : []),
     ], call);
   } catch (caught) {
     const error = await afterHistoryLimit(server, caught, "new-session");
@@ -211,8 +219,6 @@ export async function createSession(
       throw error;
     }
   }
-  // Read cursors: the pane's output log starts with the session (bookkeeping: never fails it).
-  await openLog(server, target, context.paths.socketDir).catch(() => null);
   return { name, socket, target, type: kind.type, pid, window, registered: register };
 }
 

@@ -53,6 +53,9 @@ export interface LogRead {
   to: number;
 }
 
+/** The file that says a log's split is running (its pipe is the pane's). */
+const LIVE = "live";
+
 /** The segment file names: six digits. */
 const SEGMENT = /^\d{6}$/;
 
@@ -82,6 +85,8 @@ function filterScript(keep: number): string {
 const SETTLE_STEP_MS = 2;
 const SETTLE_STILL = 3;
 const SETTLE_MAX_STEPS = 30;
+/** How many settle steps a new log's folder may take to appear (its shell makes it). */
+const FOLDER_WAIT_STEPS = 100;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -100,9 +105,72 @@ function ownerOf(pane: Pane): OutputOwner {
   return { socket: pane.server.socket, session: pane.session };
 }
 
-/** The start of a pane's log folder name: its server and pane. */
+/** Makes (or checks) the private folders down to a session's log folder. */
+async function ensureLogsDir(socketDir: string, owner: OutputOwner): Promise<string> {
+  const session = sessionOutputDir(socketDir, owner);
+  await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
+  await ensurePrivateDir(join(privateDir(socketDir), "output"), "output folder");
+  await ensurePrivateDir(join(session, ".."), "output folder");
+  await ensurePrivateDir(session, "output folder");
+  const dir = logsDir(socketDir, owner);
+  await ensurePrivateDir(dir, "log folder");
+  return dir;
+}
+
+/** The start of a pane's log folder name: its server and pane (`srv4242-pane%3-`). */
 function panePrefix(pane: Pane): string {
-  return `srv${pane.info.serverPid}-pane${pane.id.replace("%", "")}-`;
+  return `srv${pane.info.serverPid}-pane${pane.id}-`;
+}
+
+/** A started log's tmux command, its id and segment size. */
+export interface LogStart {
+  /** `pipe-pane` arguments, to run alone or at the end of a command list. */
+  args: string[];
+  /** The new log's id. */
+  id: string;
+  /** Bytes per segment. */
+  segmentBytes: number;
+}
+
+/** Stand-ins for the tmux formats of a log folder's name (they survive the escaping). */
+const SERVER_PID = "\u0001pid\u0001";
+const PANE_ID = "\u0001pane\u0001";
+
+/**
+ * Makes the private folders of a session's logs and the filter script, and
+ * returns the `pipe-pane` arguments that start a new log of the pane
+ * `target` (a pane id; `undefined`: the current pane, which right after a
+ * `new-session` in the same command list is the new session's). The pane's
+ * folder is named by tmux itself
+ * (`#{pid}`, `#{pane_id}`) and made by the pipe's shell, so the arguments
+ * need no look-up of the pane first.
+ *
+ * @throws {UnsafePathError} a folder on the way is not private to the user.
+ * @throws {Deno.errors.PermissionDenied} (and other fs errors) the folders can't be made.
+ */
+export async function logStart(
+  socketDir: string,
+  owner: OutputOwner,
+  target: string | undefined,
+  options: LogOptions = {},
+): Promise<LogStart> {
+  const segmentBytes = Math.max(1, Math.floor(options.segmentBytes ?? SEGMENT_BYTES));
+  const keep = Math.max(2, Math.floor(options.keep ?? KEEP_SEGMENTS));
+  const id = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+  const dir = await ensureLogsDir(socketDir, owner);
+  const filter = join(dir, `filter-${keep}`);
+  await Deno.writeTextFile(filter, filterScript(keep), { mode: 0o600 });
+  const folder = join(dir, `srv${SERVER_PID}-pane${PANE_ID}-${id}-${segmentBytes}`);
+  // `live` is there while split runs: once the pipe is closed or replaced (someone else's
+  // pipe-pane), split ends and the shell removes it, so the folder is no longer this pane's log.
+  const live = shellWord(`${folder}/${LIVE}`);
+  const command = `umask 077; mkdir -m 700 ${shellWord(folder)} && : > ${live} && ` +
+    `SHELL=/bin/sh split -d -a 6 -b ${segmentBytes} ` +
+    `--filter=${shellWord(`. ${shellWord(filter)}`)} - ${shellWord(`${folder}/`)}; rm -f ${live}`;
+  const expanded = pipeCommand(command).replaceAll(SERVER_PID, "#{pid}")
+    .replaceAll(PANE_ID, "#{pane_id}");
+  const at = target === undefined ? [] : ["-t", target];
+  return { args: ["pipe-pane", "-O", ...at, expanded], id, segmentBytes };
 }
 
 /** A pane's persistent output log. */
@@ -130,7 +198,9 @@ export class PaneLog {
   static async find(pane: Pane, socketDir: string): Promise<PaneLog | null> {
     if (!pane.info.panePipe) return null;
     const [name] = await PaneLog.#folders(pane, socketDir);
-    return name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
+    const log = name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
+    // A folder whose split has ended is not the pane's pipe any more.
+    return log && exists(join(log.dir, LIVE)) ? log : null;
   }
 
   /**
@@ -148,14 +218,7 @@ export class PaneLog {
     const dir = logsDir(socketDir, ownerOf(pane));
     let lock: Deno.FsFile;
     try {
-      await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
-      await ensurePrivateDir(join(privateDir(socketDir), "output"), "output folder");
-      await ensurePrivateDir(
-        join(sessionOutputDir(socketDir, ownerOf(pane)), ".."),
-        "output folder",
-      );
-      await ensurePrivateDir(sessionOutputDir(socketDir, ownerOf(pane)), "output folder");
-      await ensurePrivateDir(dir, "log folder");
+      await ensureLogsDir(socketDir, ownerOf(pane));
       lock = await Deno.open(join(dir, ".lock"), { write: true, create: true, mode: 0o600 });
       await lock.lock(true);
     } catch (error) {
@@ -167,8 +230,10 @@ export class PaneLog {
       const piped = (await pane.server.run(
         ["display-message", "-p", "-t", pane.id, "#{pane_pipe}"],
       )).trim() === "1";
-      const [name] = await PaneLog.#folders(pane, socketDir);
-      if (piped) return name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
+      if (piped) {
+        pane.info.panePipe = true;
+        return await PaneLog.find(pane, socketDir);
+      }
       return await PaneLog.#start(pane, socketDir, options);
     } catch (error) {
       if (error instanceof Error) return null;
@@ -181,34 +246,26 @@ export class PaneLog {
   /** Starts a new log of the pane (under the lock of its session's log folder). */
   static async #start(pane: Pane, socketDir: string, options: LogOptions): Promise<PaneLog | null> {
     const dir = logsDir(socketDir, ownerOf(pane));
-    const segmentBytes = Math.max(1, Math.floor(options.segmentBytes ?? SEGMENT_BYTES));
-    const keep = Math.max(2, Math.floor(options.keep ?? KEEP_SEGMENTS));
-    const id = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+    // Logs of this pane whose pipe is gone are of no use any more.
+    for (const old of await PaneLog.#folders(pane, socketDir)) {
+      await Deno.remove(join(dir, old), { recursive: true }).catch(() => {});
+    }
+    const start = await logStart(socketDir, ownerOf(pane), pane.id, options);
     const log = new PaneLog(
       pane,
-      join(dir, `${panePrefix(pane)}${id}-${segmentBytes}`),
-      id,
-      segmentBytes,
+      join(dir, `${panePrefix(pane)}${start.id}-${start.segmentBytes}`),
+      start.id,
+      start.segmentBytes,
     );
-    try {
-      // Logs of this pane whose pipe is gone are of no use any more.
-      for (const old of await PaneLog.#folders(pane, socketDir)) {
-        await Deno.remove(join(dir, old), { recursive: true }).catch(() => {});
-      }
-      await Deno.mkdir(log.dir, { mode: 0o700 });
-      const filter = join(log.dir, "filter");
-      await Deno.writeTextFile(filter, filterScript(keep), { createNew: true, mode: 0o600 });
-      const command = `umask 077; SHELL=/bin/sh exec split -d -a 6 -b ${segmentBytes} ` +
-        `--filter=${shellWord(`. ${shellWord(filter)}`)} - ${shellWord(`${log.dir}/`)}`;
-      await pane.server.run(["pipe-pane", "-O", "-t", pane.id, pipeCommand(command)]);
-      // The pane object now says what tmux would: its output is piped (into this log).
-      pane.info.panePipe = true;
-    } catch (error) {
-      await Deno.remove(log.dir, { recursive: true }).catch(() => {});
-      if (error instanceof Error) return null;
-      throw error;
+    await pane.server.run(start.args);
+    // The pane object now says what tmux would: its output is piped (into this log).
+    pane.info.panePipe = true;
+    // The pipe's shell makes the folder: wait for it, so this process finds the log from now on.
+    for (let i = 0; i < FOLDER_WAIT_STEPS; i++) {
+      if (exists(join(log.dir, LIVE))) return log;
+      pause(SETTLE_STEP_MS);
     }
-    return log;
+    return null;
   }
 
   /** Stops the log (the pane's pipe is closed) and removes its folder. */
@@ -404,10 +461,8 @@ export async function stopSessionLogs(
     for await (
       const entry of Deno.readDir(logsDir(socketDir, { socket: server.socket, session }))
     ) {
-      const match = /^srv(\d+)-pane(\d+)-/.exec(entry.name);
-      if (entry.isDirectory && match) {
-        panes.push({ serverPid: Number(match[1]), pane: `%${match[2]}` });
-      }
+      const match = /^srv(\d+)-pane(%\d+)-/.exec(entry.name);
+      if (entry.isDirectory && match) panes.push({ serverPid: Number(match[1]), pane: match[2] });
     }
   } catch {
     return; // no logs
@@ -419,6 +474,16 @@ export async function stopSessionLogs(
       if (serverPid === pid) await server.run(["pipe-pane", "-t", pane], call).catch(() => {});
     }
   } catch { /* no server: no pipes to close */ }
+}
+
+/** Whether `path` exists. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Line breaks in `bytes`. */

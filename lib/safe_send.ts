@@ -133,9 +133,12 @@ export async function safeSend(
   };
   if (!matcher && options.idleMs === undefined) {
     const at = log?.end(true);
-    const before = checkEnter ? await pane.anchor({ signal }) : undefined;
-    await pane.send(options.text, mode, send);
-    if (before) await entered(before);
+    if (checkEnter) {
+      // The cursor before the send, taken in the same tmux call, tells whether Enter arrived.
+      await entered(await pane.sendAnchored(options.text, mode, send));
+    } else {
+      await pane.send(options.text, mode, send);
+    }
     progress?.("Sent");
     const cursor = !options.cursor ? {} : { cursor: log && cursorAt(log, at ?? 0) };
     return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };

@@ -5,10 +5,14 @@
  * the file is never trimmed, so output after a send is exact whatever the
  * pane's history holds; the bytes are rendered into lines by `render.ts`.
  *
- * A pane has one pipe at most. A pane whose pipe is someone else's is not
- * tapped, nor is one whose tap file can't be made (a read-only or full
- * disk): the caller then reads the grid and says when lines were lost. A
- * pipe whose file is ours but whose tool died (SIGKILL) is taken over.
+ * A pane has one pipe at most. When the pane has its persistent output log
+ * (`log.ts`: the read cursors' log), {@link PaneTap.open} reads that log
+ * from its end instead of opening a pipe of its own. A pane whose pipe is
+ * someone else's is not tapped, nor is one whose tap file can't be made (a
+ * read-only or full disk): the caller then reads the grid and says when
+ * lines were lost. A pipe whose file is ours but whose tool died (SIGKILL)
+ * is taken over. A wait closes its temporary pipe through its control-mode
+ * client as it ends ({@link PaneTap.closeVia}): one tmux process less.
  *
  * @module
  */

@@ -318,3 +318,35 @@ Deno.test("a socket folder whose path holds % and #: taps and logs work", async 
   );
   assert(since.lines.includes("later"), since.lines.join("|"));
 });
+
+Deno.test("a pane whose log's pipe someone replaced: no cursor, and waits read the grid", async () => {
+  await using box = await Sandbox.create();
+  equal((await box.run("create-session", ["-n", "theirs"])).code, 0);
+  const sock = box.defaultSocket;
+  const cursor = await waitUntil(async () =>
+    json<{ cursor: string | null }>(await box.run("capture-pane", ["-s", "theirs", "--json"]))
+      .cursor
+  );
+  // Their own pipe-pane replaces the log's pipe: the log ends.
+  await box.tmux(sock, "pipe-pane", "-t", "=theirs:", "cat > /dev/null");
+  await waitUntil(async () =>
+    json<{ cursor: string | null }>(await box.run("capture-pane", ["-s", "theirs", "--json"]))
+      .cursor === null
+  );
+  const r = await box.run("safe-send", [
+    "-s",
+    "theirs",
+    "-c",
+    "echo mine",
+    "-w",
+    "^mine$",
+    "-T",
+    "10",
+  ]);
+  equal(r.code, 0, r.stderr);
+  // Their pipe is left as it is.
+  equal((await box.tmux(sock, "display", "-p", "-t", "=theirs:", "#{pane_pipe}")).trim(), "1");
+  const since = await box.run("capture-pane", ["-s", "theirs", "--since", cursor ?? ""]);
+  equal(since.code, 1);
+  assertMatch(since.stderr, /^Error: Cannot read the output of pane %\d+ after a cursor: .*\n$/);
+});

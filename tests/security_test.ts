@@ -50,9 +50,13 @@ Deno.test("what the tools create is private, even under umask 000", async (t) =>
       env: { CLAUDE_TMUX_SOCKET_DIR: socketDir },
     });
     equal(r.code, 0, r.stderr);
-    const modes = await modesUnder(base);
-    // The toolkit's private folder holds the session's output log (its files vary as it fills).
+    // The toolkit's private folder holds the session's output log (its files vary as it fills);
+    // the pane's own folder is made by the log's pipe, as it starts.
     const toolkit = join(socketDir, ".ctmux");
+    await waitUntil(async () =>
+      (await modesUnder(base)).some(([p]) => /\/\.ctmux\/output\/[^/]+\/private\/log\/srv/.test(p))
+    );
+    const modes = await modesUnder(base);
     assertEquals(
       modes.map(([p]) => p.slice(base.length)).filter((p) => !p.includes("/.ctmux/")).sort(),
       [
