@@ -819,7 +819,9 @@ export async function runCommand(
 
   await using tap = options.socketDir === undefined
     ? null
-    : await PaneTap.open(pipeFree ? unpiped(pane) : pane, options.socketDir);
+    // The run's output is found by its marks and the echo of what it types, both after this:
+    // bytes the pane printed just before need not be waited for.
+    : await PaneTap.open(pipeFree ? unpiped(pane) : pane, options.socketDir, { settle: false });
   const command = options.command ??
     (decided.mode === "shell" ? commandOfArgs(options.args!) : options.args!.join(" "));
   const spec: PlanSpec = {

@@ -51,14 +51,20 @@ export class PaneTap {
    * a reader of it from its end now (there is one pipe per pane: the log's
    * is reused, and {@link PaneTap.startArgs} is then empty); else a
    * temporary tap, as {@link PaneTap.create} makes. `null` when neither is
-   * possible.
+   * possible. `settle: false` skips waiting (a few milliseconds) for bytes
+   * still in flight from the pane: for a reader that finds its output by
+   * marks of its own, earlier bytes don't matter.
    */
-  static async open(pane: Pane, socketDir: string): Promise<PaneTap | null> {
+  static async open(
+    pane: Pane,
+    socketDir: string,
+    options: { settle?: boolean } = {},
+  ): Promise<PaneTap | null> {
     const log = await PaneLog.find(pane, socketDir);
     if (log === null) return await PaneTap.create(pane, socketDir);
     const tap = new PaneTap(pane, log.dir, null, log);
     // Bytes the pane printed before now must not count as output after it.
-    tap.#offset = tap.#startOffset = log.end(true);
+    tap.#offset = tap.#startOffset = log.end(options.settle ?? true);
     return tap;
   }
 
