@@ -125,9 +125,11 @@ export function betweenMarks(id: string, seen: Seen): Reading & { ended: boolean
   const { stream, markers } = seen;
   if (!stream) return { output: [], partial: "", ended: false };
   // The same view read twice (the probe's last look, then the outcome): one array, not two.
+  // The plans only ever drop their own trace lines from its end, which a second pass finds
+  // already gone, so the array is shared.
   const key = `${id} ${stream.lineCount} ${markers.length} ${stream.partial.length}`;
   const cached = LAST_READING.get(seen);
-  if (cached?.key === key) return { ...cached.reading, output: [...cached.reading.output] };
+  if (cached?.key === key) return { ...cached.reading };
   const reading = readBetweenMarks(id, stream, markers);
   if (reading.ended) LAST_READING.set(seen, { key, reading });
   return reading;
@@ -149,11 +151,15 @@ function readBetweenMarks(
   const count = stream.lineCount;
   const from = start ?? { line: Math.min(1, count), partial: "" };
   const upTo = end ?? { line: count, partial: stream.partial };
-  const output = from.line === upTo.line ? [upTo.partial.slice(from.partial.length)] : [
-    stream.text(from.line, from.line + 1).slice(from.partial.length),
-    ...stream.lines(from.line + 1, upTo.line),
-    upTo.partial,
-  ];
+  let output: string[];
+  if (from.line === upTo.line) output = [upTo.partial.slice(from.partial.length)];
+  else {
+    // One array for a million lines, not two: the first line loses the text before the start
+    // mark, the line in progress is added.
+    output = stream.lines(from.line, upTo.line);
+    output[0] = output[0].slice(from.partial.length);
+    output.push(upTo.partial);
+  }
   if (output.at(-1) === "") output.pop(); // the output ended with a line break
   const partial = end ? "" : stream.partial;
   if (!end) return { output, partial, ended: false };

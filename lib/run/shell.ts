@@ -178,7 +178,7 @@ function dropEndTrace(id: string, reading: Reading): Reading {
   }
   if (output[keep - 1]?.trimEnd().endsWith(endPart(id))) keep--;
   if (keep === output.length) return reading;
-  output.length = keep; // the reading's array is its own (betweenMarks makes it afresh)
+  output.length = keep; // dropped in place: a second pass over the same array finds them gone
   return { ...reading, output };
 }
 
