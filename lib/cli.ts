@@ -269,6 +269,34 @@ function exitCodeFor<S extends FlagSpecs>(error: Error, tool: ToolDefinition<S>)
   return tool.usageExit;
 }
 
+/** UTF-16 code units written at a time by {@link printText}. */
+const PRINT_CHUNK = 1 << 18;
+
+/**
+ * Prints `text` and a line break on stdout, as `console.log` would, a piece
+ * at a time: a run's million lines are never copied whole once more (as
+ * UTF-8) on their way out. A reader that closed the pipe ends the printing
+ * quietly (as `head` expects).
+ */
+export function printText(text: string): void {
+  const encoder = new TextEncoder();
+  const write = (bytes: Uint8Array) => {
+    for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+  };
+  try {
+    for (let i = 0; i < text.length;) {
+      let end = Math.min(text.length, i + PRINT_CHUNK);
+      // Never split a surrogate pair between two pieces.
+      if (end < text.length && /[\uD800-\uDBFF]/.test(text[end - 1])) end--;
+      write(encoder.encode(text.slice(i, end)));
+      i = end;
+    }
+    write(encoder.encode("\n"));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+}
+
 /** Prints a value as 2-space pretty JSON on stdout. */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));

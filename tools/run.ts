@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { MAX_SECONDS, parseNumber, printJson, runTool } from "../lib/cli.ts";
+import { MAX_SECONDS, parseNumber, printJson, printText, runTool } from "../lib/cli.ts";
 import {
   PaneNotFoundError,
   SendFailedError,
@@ -229,7 +229,7 @@ await runTool({
       });
     }
     if (flags.json) printJson({ ...resultJson(outcome), cursor: cursorAtEnd(log) });
-    else if (outcome.output !== "") console.log(outcome.output);
+    else if (outcome.output !== "") printText(outcome.output);
     if (outcome.outputLost) {
       console.error(
         `Error: Output incomplete: pane ${target} pipes its output elsewhere and its full ` +
