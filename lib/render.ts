@@ -72,12 +72,23 @@ export class TerminalLines {
   #col = 0;
   #state = State.Text;
   #seq = "";
+  /**
+   * On the alternate screen (a full-screen program: less, vim, top): what
+   * it draws there is a screen, not lines of output, and is left out; the
+   * line in progress is as it was when the program switched over.
+   */
+  #alternate = false;
   readonly #decoder = new TextDecoder();
   readonly #onOsc?: (event: OscEvent) => void;
 
-  /** A renderer; `onOsc` is called for every OSC sequence, in stream order. */
-  constructor(onOsc?: (event: OscEvent) => void) {
+  /**
+   * A renderer; `onOsc` is called for every OSC sequence, in stream order.
+   * `alternate`: the stream starts while the alternate screen is on (a tap
+   * opened under a full-screen program).
+   */
+  constructor(onOsc?: (event: OscEvent) => void, options: { alternate?: boolean } = {}) {
     this.#onOsc = onOsc;
+    this.#alternate = options.alternate ?? false;
   }
 
   /** Renders the next chunk of the stream. */
@@ -136,11 +147,11 @@ export class TerminalLines {
           j++;
         }
         if (j > i) {
-          this.#put(text.slice(i, j));
+          if (!this.#alternate) this.#put(text.slice(i, j));
           i = j;
           continue;
         }
-        this.#control(text[i]);
+        if (!this.#alternate || text[i] === "\x1b") this.#control(text[i]);
         i++;
         continue;
       }
@@ -225,6 +236,11 @@ export class TerminalLines {
   }
 
   #csi(params: string, final: string): void {
+    if ((final === "h" || final === "l") && ALTERNATE_SCREEN.test(params)) {
+      this.#alternate = final === "h";
+      return;
+    }
+    if (this.#alternate) return;
     const n = Math.max(1, Number.parseInt(params, 10) || 1);
     switch (final) {
       case "K": {
@@ -300,6 +316,9 @@ export class TerminalLines {
     cells[col] = cell;
   }
 }
+
+/** The private modes that switch to and from the alternate screen (`?1049`, `?1047`, `?47`). */
+const ALTERNATE_SCREEN = /^\?(1049|1047|47)$/;
 
 function isNarrowAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7e) return false;

@@ -293,13 +293,14 @@ class GridAfter implements LineView {
 class StreamAfter implements LineView {
   lastText = "";
   readonly sent?: string;
-  readonly #stream = new TerminalLines();
+  readonly #stream: TerminalLines;
   #checked = 0;
   #quiet = 0;
   #printed = false;
 
   constructor(private readonly tap: PaneTap, private readonly after: AfterSend) {
     this.sent = after.sent;
+    this.#stream = new TerminalLines(undefined, { alternate: after.anchor.alternateOn });
   }
 
   capture(): null {
@@ -330,8 +331,9 @@ class StreamAfter implements LineView {
   }
 
   printed(): boolean {
-    // Output drawn on the alternate screen is not matched as lines later on.
-    if (this.#read()) this.#newLines();
+    // What a full-screen program draws never becomes lines (the renderer leaves the alternate
+    // screen out), so reading is enough: lines printed after it left are matched as usual.
+    this.#read();
     return this.#printed;
   }
 
@@ -340,10 +342,16 @@ class StreamAfter implements LineView {
     return this.#all();
   }
 
-  /** Every output line: after a send, its echo (the first line) is not output. */
+  /**
+   * Every output line: after a send, its echo (the first line) is not output.
+   * Sent to a full-screen program, the echo and the cursor's row were on the
+   * alternate screen, which the renderer leaves out: every line is output.
+   */
   #all(): string[] {
     const all = this.#stream.all();
-    return this.after.sent === undefined ? all : outputAfterSend(all, this.after.sent);
+    return this.after.sent === undefined || this.after.anchor.alternateOn
+      ? all
+      : outputAfterSend(all, this.after.sent);
   }
 
   /** The output lines not checked yet (the last one again, as it may have grown). */
