@@ -667,11 +667,6 @@ function logOf(
   return run.logOffset === undefined ? undefined : { socketDir, offset: run.logOffset };
 }
 
-/** The pane as if it had no pipe (one of ours was just closed). */
-function unpiped(pane: Pane): Pane {
-  return new Pane(pane.server, { ...pane.info, panePipe: false });
-}
-
 /**
  * A run left pending in this pane (the pane's `@ctmux-run` names it): when
  * it has ended (or is stale), its pipe is closed and `undefined` returned,
@@ -801,13 +796,11 @@ export async function runCommand(
     return gone(runId, health.status === "dead" ? "the pane is dead" : "its process has exited");
   }
   const view = located.view ?? await viewPane(pane, { signal });
-  let pipeFree = !view.pipe;
   if (view.pendingRun !== "" && options.socketDir !== undefined) {
     const busy = await settlePending(pane, view, options.socketDir, target);
     if (busy !== undefined) {
       return refused(runId, { reason: busy, program: programName(view.program) });
     }
-    pipeFree = true;
   }
   const watch = new ForegroundWatch(view.tty);
   const decided = await decide(view, target, {
@@ -821,7 +814,7 @@ export async function runCommand(
     ? null
     // The run's output is found by its marks and the echo of what it types, both after this:
     // bytes the pane printed just before need not be waited for.
-    : await PaneTap.open(pipeFree ? unpiped(pane) : pane, options.socketDir, { settle: false });
+    : await PaneTap.open(pane, options.socketDir, { settle: false });
   const command = options.command ??
     (decided.mode === "shell" ? commandOfArgs(options.args!) : options.args!.join(" "));
   const spec: PlanSpec = {

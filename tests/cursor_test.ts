@@ -350,3 +350,23 @@ Deno.test("a pane whose log's pipe someone replaced: no cursor, and waits read t
   equal(since.code, 1);
   assertMatch(since.stderr, /^Error: Cannot read the output of pane %\d+ after a cursor: .*\n$/);
 });
+
+Deno.test("a run after a timed-out run that ended keeps reading the pane's log (the log's pipe stays)", async () => {
+  await using box = await Sandbox.create();
+  equal((await box.run("create-session", ["-n", "logged"])).code, 0);
+  const late = await box.run("run", ["-s", "logged", "-T", "0.3", "-c", "sleep 1; echo one"]);
+  equal(late.code, 124, late.stderr);
+  const sock = box.socketDir + "/claude.sock";
+  await waitUntil(async () => (await screen(box, sock, "=logged:")).includes("\none\n"));
+  const before = json<{ cursor: string }>(
+    await box.run("capture-pane", ["-s", "logged", "--json"]),
+  );
+  // This run finds the ended one pending and settles it, then taps the pane.
+  const two = await box.run("run", ["-s", "logged", "-c", "echo two"]);
+  equal(two.code, 0, two.stderr);
+  equal(two.stdout, "two\n");
+  // The cursor taken before it is still in the same log: the log's pipe was not replaced.
+  const since = await box.run("capture-pane", ["-s", "logged", "--since", before.cursor, "--json"]);
+  equal(since.code, 0, since.stderr);
+  assert(json<Since>(since).lines.includes("two"), since.stdout);
+});

@@ -128,4 +128,6 @@ export async function releasePane(pane: Pane, closePipe = true): Promise<void> {
     pane.id,
     PENDING_OPTION,
   ]).catch(() => {});
+  // The pane object says what tmux now would (a kept pipe is the pane's log's, still open).
+  if (closePipe) pane.info.panePipe = false;
 }
