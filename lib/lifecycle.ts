@@ -372,7 +372,7 @@ export async function isRegisteredOn(
   return Object.hasOwn(sessions, name) && entryOnSocket(sessions[name], socket);
 }
 
-function isTmuxFailure(error: unknown): error is Error {
+export function isTmuxFailure(error: unknown): error is Error {
   return error instanceof TmuxCommandError || error instanceof ServerNotRunningError ||
     error instanceof TmuxTimeoutError;
 }

@@ -21,13 +21,19 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
 import type { Server } from "./server.ts";
 import type { CallOptions } from "./tmux.ts";
 import { pipeCommand, shellWord } from "./quote.ts";
 import { ensurePrivateDir } from "./safety.ts";
-import { type OutputOwner, privateDir, sessionOutputDir } from "./output.ts";
+import {
+  ensureSessionOutputDir,
+  type OutputOwner,
+  ownerOfPane,
+  sessionOutputDir,
+} from "./output.ts";
 
 /** Bytes per segment of a pane's log. */
 export const SEGMENT_BYTES = 1024 * 1024;
@@ -100,18 +106,9 @@ function logsDir(socketDir: string, owner: OutputOwner): string {
   return join(sessionOutputDir(socketDir, owner), "log");
 }
 
-/** Whose output files a pane's log is: its server's socket and its session. */
-function ownerOf(pane: Pane): OutputOwner {
-  return { socket: pane.server.socket, session: pane.session };
-}
-
 /** Makes (or checks) the private folders down to a session's log folder. */
 async function ensureLogsDir(socketDir: string, owner: OutputOwner): Promise<string> {
-  const session = sessionOutputDir(socketDir, owner);
-  await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
-  await ensurePrivateDir(join(privateDir(socketDir), "output"), "output folder");
-  await ensurePrivateDir(join(session, ".."), "output folder");
-  await ensurePrivateDir(session, "output folder");
+  await ensureSessionOutputDir(socketDir, owner);
   const dir = logsDir(socketDir, owner);
   await ensurePrivateDir(dir, "log folder");
   return dir;
@@ -215,10 +212,10 @@ export class PaneLog {
   ): Promise<PaneLog | null> {
     const live = await PaneLog.find(pane, socketDir);
     if (live !== null || pane.info.panePipe) return live;
-    const dir = logsDir(socketDir, ownerOf(pane));
+    const dir = logsDir(socketDir, ownerOfPane(pane));
     let lock: Deno.FsFile;
     try {
-      await ensureLogsDir(socketDir, ownerOf(pane));
+      await ensureLogsDir(socketDir, ownerOfPane(pane));
       lock = await Deno.open(join(dir, ".lock"), { write: true, create: true, mode: 0o600 });
       await lock.lock(true);
     } catch (error) {
@@ -245,12 +242,12 @@ export class PaneLog {
 
   /** Starts a new log of the pane (under the lock of its session's log folder). */
   static async #start(pane: Pane, socketDir: string, options: LogOptions): Promise<PaneLog | null> {
-    const dir = logsDir(socketDir, ownerOf(pane));
+    const dir = logsDir(socketDir, ownerOfPane(pane));
     // Logs of this pane whose pipe is gone are of no use any more.
     for (const old of await PaneLog.#folders(pane, socketDir)) {
       await Deno.remove(join(dir, old), { recursive: true }).catch(() => {});
     }
-    const start = await logStart(socketDir, ownerOf(pane), pane.id, options);
+    const start = await logStart(socketDir, ownerOfPane(pane), pane.id, options);
     const log = new PaneLog(
       pane,
       join(dir, `${panePrefix(pane)}${start.id}-${start.segmentBytes}`),
@@ -328,13 +325,7 @@ export class PaneLog {
       at += bytes.length;
       if (bytes.length < want) break;
     }
-    const out = new Uint8Array(at - begin);
-    let offset = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return { bytes: out, from: begin, to: at };
+    return { bytes: concatBytes(chunks), from: begin, to: at };
   }
 
   /**
@@ -421,7 +412,7 @@ export class PaneLog {
   static async #folders(pane: Pane, socketDir: string): Promise<string[]> {
     const found: { name: string; at: number }[] = [];
     const prefix = panePrefix(pane);
-    const dir = logsDir(socketDir, ownerOf(pane));
+    const dir = logsDir(socketDir, ownerOfPane(pane));
     try {
       for await (const entry of Deno.readDir(dir)) {
         if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
@@ -437,7 +428,7 @@ export class PaneLog {
     if (!match) return null;
     return new PaneLog(
       pane,
-      join(logsDir(socketDir, ownerOf(pane)), name),
+      join(logsDir(socketDir, ownerOfPane(pane)), name),
       match[1],
       Number(match[2]),
     );

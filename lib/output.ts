@@ -10,6 +10,7 @@
  */
 import { join, resolve } from "./path.ts";
 import { ensurePrivateDir } from "./safety.ts";
+import type { Pane } from "./pane.ts";
 import type { Socket } from "./tmux.ts";
 
 /** The private folder of taps and output files under a socket folder. */
@@ -50,6 +51,29 @@ export function sessionOutputDir(socketDir: string, owner: OutputOwner): string 
 }
 
 /**
+ * Makes (or checks) each private folder down to a session's output folder
+ * (the toolkit's, `output`, the server's, the session's) and returns it.
+ *
+ * @throws {UnsafePathError} a folder on the way is not private to the user.
+ */
+export async function ensureSessionOutputDir(
+  socketDir: string,
+  owner: OutputOwner,
+): Promise<string> {
+  const dir = sessionOutputDir(socketDir, owner);
+  await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
+  await ensurePrivateDir(join(privateDir(socketDir), "output"), "output folder");
+  await ensurePrivateDir(join(dir, ".."), "output folder");
+  await ensurePrivateDir(dir, "output folder");
+  return dir;
+}
+
+/** Whose output files a pane's are: its server's socket and its session. */
+export function ownerOfPane(pane: Pane): OutputOwner {
+  return { socket: pane.server.socket, session: pane.session };
+}
+
+/**
  * Keeps at most `maxLines` of the `total` lines of `text` (`\n`-joined): the
  * first half and the last half, plus one note line; the whole output goes to
  * a new private file first.
@@ -63,11 +87,7 @@ export async function boundOutput(
   if (maxLines === undefined || total <= maxLines) {
     return { text, truncated: false, linesTotal: total };
   }
-  const dir = sessionOutputDir(where.socketDir, where);
-  await ensurePrivateDir(privateDir(where.socketDir), "toolkit folder");
-  await ensurePrivateDir(join(privateDir(where.socketDir), "output"), "output folder");
-  await ensurePrivateDir(join(dir, ".."), "output folder");
-  await ensurePrivateDir(dir, "output folder");
+  const dir = await ensureSessionOutputDir(where.socketDir, where);
   const file = join(dir, `${where.runId}.txt`);
   await Deno.writeTextFile(file, total ? `${text}\n` : "", { createNew: true, mode: 0o600 });
   const head = Math.ceil(maxLines / 2);

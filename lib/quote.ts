@@ -50,9 +50,9 @@ export function parseRows(stdout: string): string[][] {
 }
 
 /**
- * `text` as one POSIX shell word (single-quoted). Only for the one shell
- * command tmux runs on our behalf: the `pipe-pane` command that copies a
- * pane's output to a private file.
+ * `text` as one POSIX shell word (single-quoted): for the shell commands
+ * tmux runs on our behalf (`pipe-pane`'s copy of a pane's output) and the
+ * command lines `run` types into a POSIX shell.
  *
  * @example
  * ```ts

@@ -41,7 +41,7 @@ import {
 import { healthFromPanes, type PaneHealth } from "./health.ts";
 import { findPane, PANE_FORMAT, parsePanes } from "./panes.ts";
 import { compilePattern } from "./lines.ts";
-import { boundOutput, type OutputOwner } from "./output.ts";
+import { boundOutput, type OutputOwner, ownerOfPane } from "./output.ts";
 import { join } from "./path.ts";
 import { type Anchor, Pane, type PaneSnapshot } from "./pane.ts";
 import { type OscEvent, TerminalLines } from "./render.ts";
@@ -559,11 +559,6 @@ function gone(runId: string, reason: string): RunOutcome {
   };
 }
 
-/** Whose output files a pane's runs keep: its server's socket and its session. */
-function ownerOf(pane: Pane): OutputOwner {
-  return { socket: pane.server.socket, session: pane.session };
-}
-
 /** The outcome of a followed run from its reading. */
 async function outcomeOf(
   followed: Followed,
@@ -678,7 +673,7 @@ async function settlePending(
   socketDir: string,
   target: string,
 ): Promise<string | undefined> {
-  const run = await loadPending(socketDir, ownerOf(pane), view.pendingRun);
+  const run = await loadPending(socketDir, ownerOfPane(pane), view.pendingRun);
   const live = run !== undefined && run.pipeOpen && view.pipe && run.paneId === pane.id &&
     run.serverPid === pane.info.serverPid;
   if (live) {
@@ -704,7 +699,7 @@ async function settlePending(
   // stay for --resume.
   await releasePane(pane, run?.logOffset === undefined);
   if (run?.pipeOpen) {
-    await savePending(runsDir(socketDir, ownerOf(pane)), { ...run, pipeOpen: false }).catch(
+    await savePending(runsDir(socketDir, ownerOfPane(pane)), { ...run, pipeOpen: false }).catch(
       () => {},
     );
   }
@@ -727,7 +722,7 @@ async function keepPending(
   // A reader of the pane's log leaves nothing to move: the log stays, and where it began is kept.
   const log = tap.log !== null;
   try {
-    dir = await ensureRunsDir(socketDir, ownerOf(pane));
+    dir = await ensureRunsDir(socketDir, ownerOfPane(pane));
     await tap.keep(log ? undefined : join(dir, `${run.runId}.out`));
   } catch {
     return false;
@@ -741,7 +736,7 @@ async function keepPending(
     return true;
   } catch {
     await releasePane(pane, !log);
-    await removePending(socketDir, ownerOf(pane), pending);
+    await removePending(socketDir, ownerOfPane(pane), pending);
     return false;
   }
 }
@@ -865,7 +860,7 @@ export async function runCommand(
     outputLost: probe instanceof GridProbe && probe.lost,
     maxLines: options.maxLines,
     socketDir: options.socketDir,
-    owner: ownerOf(pane),
+    owner: ownerOfPane(pane),
   });
 }
 
@@ -893,7 +888,7 @@ export async function resumeRun(
   const { health, pane } = await server.inspect(target, { signal });
   if (!health.serverRunning) throw new ServerNotRunningError(server.label);
   if (!pane) throw new PaneNotFoundError(target, health.sessionExists);
-  const run = await loadPending(options.socketDir, ownerOf(pane), runId);
+  const run = await loadPending(options.socketDir, ownerOfPane(pane), runId);
   if (!run || run.paneId !== pane.id || run.serverPid !== pane.info.serverPid) {
     throw new UsageError(
       `No run ${runId} to resume in pane ${target} (unknown, already collected, or its ` +
@@ -902,7 +897,7 @@ export async function resumeRun(
   }
   const tap = await PaneTap.reopen(pane, run.tapFile, logOf(run, options.socketDir));
   if (tap === null) {
-    await removePending(options.socketDir, ownerOf(pane), run);
+    await removePending(options.socketDir, ownerOfPane(pane), run);
     throw new UsageError(`Run ${runId} can no longer be read (its output file is gone)`);
   }
   const plan = planOf(run.spec);
@@ -932,10 +927,10 @@ export async function resumeRun(
       await tap.close();
       await releasePane(pane, run.logOffset === undefined);
     } else await tap.keep();
-    await removePending(options.socketDir, ownerOf(pane), run);
+    await removePending(options.socketDir, ownerOfPane(pane), run);
   } else {
     await tap.keep();
-    await savePending(runsDir(options.socketDir, ownerOf(pane)), {
+    await savePending(runsDir(options.socketDir, ownerOfPane(pane)), {
       ...run,
       progress,
       returned: completeLines(reading),
@@ -949,6 +944,6 @@ export async function resumeRun(
     outputLost: false,
     maxLines: options.maxLines,
     socketDir: options.socketDir,
-    owner: ownerOf(pane),
+    owner: ownerOfPane(pane),
   });
 }

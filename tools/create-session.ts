@@ -10,15 +10,12 @@ import { MissingArgumentError, printJson, runTool } from "../lib/cli.ts";
 import {
   RegistryInvalidError,
   RegistryLockTimeoutError,
-  ServerNotRunningError,
   SessionExistsError,
-  TmuxCommandError,
   TmuxNotFoundError,
-  TmuxTimeoutError,
   TmuxToolError,
   UsageError,
 } from "../lib/errors.ts";
-import { createSession, type SessionKind } from "../lib/lifecycle.ts";
+import { createSession, isTmuxFailure, type SessionKind } from "../lib/lifecycle.ts";
 import { Context } from "../lib/context.ts";
 
 const USAGE =
@@ -109,8 +106,3 @@ await runTool({
     return 0;
   },
 });
-
-function isTmuxFailure(error: unknown): error is Error {
-  return error instanceof TmuxCommandError || error instanceof TmuxTimeoutError ||
-    error instanceof ServerNotRunningError;
-}

@@ -71,7 +71,6 @@ const MAX_WAIT_MS = 86_400_000;
 const name = z.string().min(1).max(MAX_SHORT);
 const waitMs = z.number().int().min(0).max(MAX_WAIT_MS);
 
-/** The pane an operation acts on, as the command-line tools take it. */
 /** What run and resume_run return: the core's run outcome. */
 const RUN_OUTPUT = {
   kind: z.enum(["completed", "timed_out", "waiting_for_input", "pane_gone", "refused"]),

@@ -22,16 +22,13 @@ import {
   UnsafePathError,
   UsageError,
 } from "../lib/errors.ts";
-import { HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
+import { FAILED_EXIT, HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
 import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
 import { Context } from "../lib/context.ts";
 import { parseKeys } from "../lib/keys.ts";
 import { compilePattern } from "../lib/lines.ts";
 import { safeSend } from "../lib/safe_send.ts";
 import { explicitTargetMissing, lookupExits, TARGET_FLAGS } from "../lib/cli/target.ts";
-
-/** Exit code of a wait that the --fail pattern ended. */
-const FAILED_EXIT = 5;
 
 const USAGE =
   `Usage: safe-send.sh [-s NAME | -t TARGET [-S SOCKET | -L NAME]] -c COMMAND [-l | -m] [-w PATTERN] [-T SECONDS] [-r N] [-i SECONDS] [-v] [-h]

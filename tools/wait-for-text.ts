@@ -15,6 +15,7 @@ import {
 } from "../lib/cli.ts";
 import { TmuxNotFoundError, UnsafePathError } from "../lib/errors.ts";
 import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
+import { FAILED_EXIT } from "../lib/cli/exits.ts";
 import { Context } from "../lib/context.ts";
 import { cursorNow } from "../lib/cursor.ts";
 import { compilePattern } from "../lib/lines.ts";
@@ -65,9 +66,6 @@ Examples:
   wait-for-text.sh -t work -F -p '$ ' -T 5
   wait-for-text.sh -s build --new -p '^DONE' --fail 'error:' -T 600
   wait-for-text.sh -s build --idle 2 -T 300`;
-
-/** Exit code of a wait that the --fail pattern ended. */
-const FAILED_EXIT = 5;
 
 await runTool({
   usage: USAGE,

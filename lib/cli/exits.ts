@@ -14,3 +14,6 @@ export const HEALTH_EXIT_CODES: Record<HealthStatus, number> = {
   zombie: 3,
   server_not_running: 4,
 };
+
+/** safe-send and wait-for-text: the --fail pattern matched first. */
+export const FAILED_EXIT = 5;

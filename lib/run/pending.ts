@@ -12,10 +12,9 @@
  * @module
  */
 import { join } from "../path.ts";
-import { type OutputOwner, sessionOutputDir } from "../output.ts";
+import { ensureSessionOutputDir, type OutputOwner, sessionOutputDir } from "../output.ts";
 import type { Pane } from "../pane.ts";
 import { ensurePrivateDir } from "../safety.ts";
-import { privateDir } from "../output.ts";
 import { PENDING_OPTION } from "./detect.ts";
 import type { PlanSpec, Progress } from "./plan.ts";
 
@@ -57,11 +56,7 @@ export function runsDir(socketDir: string, owner: OutputOwner): string {
 
 /** Makes the runs folder of a session (private, each level). */
 export async function ensureRunsDir(socketDir: string, owner: OutputOwner): Promise<string> {
-  const output = join(privateDir(socketDir), "output");
-  await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
-  await ensurePrivateDir(output, "output folder");
-  await ensurePrivateDir(join(sessionOutputDir(socketDir, owner), ".."), "output folder");
-  await ensurePrivateDir(sessionOutputDir(socketDir, owner), "output folder");
+  await ensureSessionOutputDir(socketDir, owner);
   const dir = runsDir(socketDir, owner);
   await ensurePrivateDir(dir, "runs folder");
   return dir;

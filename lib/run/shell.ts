@@ -19,6 +19,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { shellWord } from "../quote.ts";
 import type { ShellDialect } from "./modes.ts";
 import {
   betweenMarks,
@@ -72,11 +73,6 @@ export function backslashEscaped(text: string): string {
   return out;
 }
 
-/** `text` as one POSIX single-quoted word. */
-export function posixQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
 /**
  * Arguments as one shell command line that passes each of them as it is,
  * as `exec` would (`run -- printf '%s\n' "a b"`): words with nothing a
@@ -90,7 +86,7 @@ export function posixQuote(text: string): string {
  * ```
  */
 export function commandOfArgs(args: readonly string[]): string {
-  return args.map((arg) => /^[\w@%+=:,./-]+$/.test(arg) ? arg : posixQuote(arg)).join(" ");
+  return args.map((arg) => /^[\w@%+=:,./-]+$/.test(arg) ? arg : shellWord(arg)).join(" ");
 }
 
 /**
@@ -133,7 +129,7 @@ export function shellLine(
       : `printf '\\033]${OSC_MARK};${id};%s\\007' $status`;
     return `${start}; begin\n${trimmed}\nend; ${end}`;
   }
-  const quote = dialect === "bash" ? ansiCQuote : posixQuote;
+  const quote = dialect === "bash" ? ansiCQuote : shellWord;
   if (!usesStatus(trimmed)) return `eval ${quote(`${start}\n${trimmed}`)}; ${endPart(id, visible)}`;
   // The start mark's printf sets $?: the status of before (expanded before eval runs) is set
   // again, in a subshell, for a command that reads it.
