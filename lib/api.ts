@@ -21,6 +21,7 @@ import {
 import { InvalidDurationError, UsageError } from "./errors.ts";
 import { filterSessions, socketDescription, socketFiles } from "./find.ts";
 import type { PaneHealth } from "./health.ts";
+import type { Pane } from "./pane.ts";
 import {
   type CreatedSession,
   createSession as createTmuxSession,
@@ -146,6 +147,21 @@ function locate(
   context: Context = contextOf(options),
 ): Promise<Located> {
   return context.locate(options, { touch: options.touch, action, signal });
+}
+
+/** The pane the options name, looked up as {@link locate} does (`Context.pane`). */
+async function locatePane(
+  options: TargetOptions,
+  signal: AbortSignal | undefined,
+  action: Action = "read",
+  context: Context = contextOf(options),
+): Promise<{ pane: Pane; target: string }> {
+  const { pane, located } = await context.pane(options, {
+    touch: options.touch,
+    action,
+    signal,
+  });
+  return { pane, target: located.target };
 }
 
 /** Options of {@link createSession}. */
@@ -441,8 +457,7 @@ export interface SendKeysOptions extends TargetOptions {
  */
 export async function sendKeys(options: SendKeysOptions): Promise<void> {
   await withDeadline("sendKeys", options, async (signal) => {
-    const { server, target } = await locate(options, signal, "write");
-    const pane = await server.pane(target, { signal });
+    const { pane } = await locatePane(options, signal, "write");
     await pane.sendKeys(options.keys, { signal });
   });
 }
@@ -592,8 +607,7 @@ export async function waitForText(
     throw new UsageError("waitForText needs a pattern or idleMs");
   }
   return await withDeadline("waitForText", options, async (signal) => {
-    const { server, target } = await locate(options, signal, "read", context);
-    const pane = await server.pane(target, { signal });
+    const { pane, target } = await locatePane(options, signal, "read", context);
     const label = `pane ${target}`;
     const { socketDir } = context.paths;
     const cursor = options.cursor ? { cursor: await cursorNow(pane, socketDir) } : {};
@@ -644,8 +658,7 @@ export async function readSince(options: ReadSinceOptions = {}): Promise<SinceRe
   const context = contextOf(options);
   if (options.since !== undefined) parseCursor(options.since);
   return await withDeadline("readSince", options, async (signal) => {
-    const { server, target } = await locate(options, signal, "read", context);
-    const pane = await server.pane(target, { signal });
+    const { pane } = await locatePane(options, signal, "read", context);
     const { socketDir } = context.paths;
     if (options.since !== undefined) return await readLog(pane, socketDir, options.since);
     const cursor = await cursorNow(pane, socketDir);
@@ -673,8 +686,7 @@ export async function readSince(options: ReadSinceOptions = {}): Promise<SinceRe
  */
 export async function capture(options: TargetOptions & CaptureOptions = {}): Promise<string[]> {
   return await withDeadline("capture", options, async (signal) => {
-    const { server, target } = await locate(options, signal);
-    const pane = await server.pane(target, { signal });
+    const { pane } = await locatePane(options, signal);
     return await pane.capture({
       trimTrailingBlank: true,
       history: options.history,
@@ -997,8 +1009,7 @@ export async function findSessions(options: FindSessionsOptions = {}): Promise<S
  */
 export async function watchPane(options: TargetOptions = {}): Promise<PaneWatch> {
   return await withDeadline("watchPane", options, async (signal) => {
-    const { server, target } = await locate(options, signal);
-    const pane = await server.pane(target, { signal });
+    const { pane } = await locatePane(options, signal);
     return await watch(pane, { signal: options.signal });
   });
 }

@@ -80,8 +80,6 @@ export interface Plan {
   steps: Step[];
   /** Output so far and, once ended, the exit status. */
   read(seen: Seen, progress: Progress): Reading;
-  /** Whether `read` needs the grid's rows (an untapped plan). */
-  rows: boolean;
   /**
    * Whether the run has ended, told without reading the output (a tapped
    * plan with marks: the end mark has come); `read` is then not needed at

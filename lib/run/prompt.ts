@@ -91,5 +91,5 @@ export function promptPlan(
     return { output, partial };
   };
 
-  return { steps, read: tapped ? fromStream : fromRows, rows: !tapped, atPrompt: prompt };
+  return { steps, read: tapped ? fromStream : fromRows, atPrompt: prompt };
 }

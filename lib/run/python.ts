@@ -146,7 +146,7 @@ export function pythonPlan(code: string, id: string, tapped: boolean, echo: Pyth
     return { text, paste: echo.pyrepl || new TextEncoder().encode(text).length > TYPE_LIMIT };
   };
   if (!tapped) {
-    return { steps: [step(true)], read: gridMarkerReader(id, `__ctmux_${id}_%d__`), rows: true };
+    return { steps: [step(true)], read: gridMarkerReader(id, `__ctmux_${id}_%d__`) };
   }
   const retry = `${OSC_MARK};${id};retry`;
   const short = step(false);
@@ -161,7 +161,6 @@ export function pythonPlan(code: string, id: string, tapped: boolean, echo: Pyth
         !seen.markers.some((mark) => mark.text === startMark(id));
       return missing ? { ...reading, retry: true } : reading;
     },
-    rows: false,
     // Cheap to tell: the end mark, or the retry mark that asks for a full reading.
     ended: (seen) => endMarkSeen(id, seen) || seen.markers.some((mark) => mark.text === retry),
     fallback: step(true, shortColumns === undefined ? undefined : [shortColumns]),

@@ -199,7 +199,6 @@ export function streamShellPlan(
   const plan: Plan = {
     steps: [shellStep(text, dialect)],
     read: (seen: Seen) => dropRestoreTrace(command, dropEndTrace(id, betweenMarks(id, seen))),
-    rows: false,
     ended: (seen: Seen) => endMarkSeen(id, seen),
   };
   if (dialect === "fish" || promptLine.trim() === "") return plan;
@@ -256,6 +255,5 @@ export function gridShellPlan(command: string, id: string, dialect: ShellDialect
   return {
     steps: [shellStep(text, dialect)],
     read: (seen) => dropEndTrace(id, read(seen)),
-    rows: true,
   };
 }
