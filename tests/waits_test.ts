@@ -210,6 +210,8 @@ Deno.test("--idle ends a wait once the pane has been quiet that long", async (t)
       equal(second, `Last ${last.length} lines from ticks:0.0:`);
       equal(last.length, 20);
       await box.tmux(sock, "send-keys", "-t", "=ticks:", "C-c");
+      // The loop has stopped: the prompt is back and nothing follows it.
+      await waitUntil(async () => (await screen(box, sock, "=ticks:")).trimEnd().endsWith("$"));
     },
   );
 
