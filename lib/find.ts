@@ -37,7 +37,7 @@ export function socketDescription(socket: Socket): string {
  * (its sockets may be their servers).
  */
 export async function socketFiles(dir: string): Promise<string[]> {
-  if (!(await checkPrivateDir(dir, "socket directory"))) {
+  if (!checkPrivateDir(dir, "socket directory")) {
     throw new TmuxToolError(`Socket directory not found: ${dir}`);
   }
   const names: string[] = [];

@@ -19,3 +19,16 @@ export function fsProblem(error: Error): string {
 export function isFsError(error: unknown): error is Error {
   return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
 }
+
+/**
+ * Removes a file (or, with `recursive`, a folder and what it holds) for a
+ * cleanup that must not fail: an error (already gone, not ours) is ignored.
+ * Synchronous: a file call takes microseconds, an async one's thread hop far more.
+ */
+export function removeQuietly(path: string, recursive = false): void {
+  try {
+    Deno.removeSync(path, { recursive });
+  } catch {
+    // Nothing to do: the cleanup is best effort.
+  }
+}

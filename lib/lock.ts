@@ -33,7 +33,7 @@ export async function withLock<T>(
 ): Promise<T> {
   const deadline = performance.now() + options.timeoutSeconds * 1000;
   try {
-    await Deno.mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(dirname(lockFile), { recursive: true, mode: 0o700 });
   } catch (error) {
     if (!isFsError(error)) throw error;
     // EEXIST from a recursive mkdir: something that is not a folder is in the way.
@@ -48,10 +48,10 @@ export async function withLock<T>(
     if (file !== "directory") {
       let locked = false;
       try {
-        locked = await file.tryLock(true);
+        locked = file.tryLockSync(true);
         if (locked) return await fn();
       } finally {
-        if (locked) await file.unlock().catch(() => {});
+        if (locked) unlockQuietly(file);
         file.close();
       }
     }
@@ -73,7 +73,7 @@ export async function withLock<T>(
  */
 async function openLockFile(lockFile: string): Promise<Deno.FsFile | "directory"> {
   try {
-    return await Deno.open(lockFile, { read: true, write: true, create: true, mode: 0o600 });
+    return Deno.openSync(lockFile, { read: true, write: true, create: true, mode: 0o600 });
   } catch (error) {
     // EISDIR: the bash tools' mkdir lock is in place.
     if (error instanceof Deno.errors.IsADirectory) return "directory";
@@ -120,4 +120,13 @@ async function describeDirectoryLock(lockFile: string, timeoutSeconds: number): 
     }
   } catch { /* gone meanwhile */ }
   return `directory lock of the bash tools, owner: ${owner}`;
+}
+
+/** Releases a held lock; a failure is ignored (closing the file releases it anyway). */
+function unlockQuietly(file: Deno.FsFile): void {
+  try {
+    file.unlockSync();
+  } catch {
+    // The close that follows releases the lock.
+  }
 }

@@ -107,10 +107,10 @@ function logsDir(socketDir: string, owner: OutputOwner): string {
 }
 
 /** Makes (or checks) the private folders down to a session's log folder. */
-async function ensureLogsDir(socketDir: string, owner: OutputOwner): Promise<string> {
-  await ensureSessionOutputDir(socketDir, owner);
+function ensureLogsDir(socketDir: string, owner: OutputOwner): string {
+  ensureSessionOutputDir(socketDir, owner);
   const dir = logsDir(socketDir, owner);
-  await ensurePrivateDir(dir, "log folder");
+  ensurePrivateDir(dir, "log folder");
   return dir;
 }
 
@@ -154,7 +154,7 @@ export async function logStart(
   const segmentBytes = Math.max(1, Math.floor(options.segmentBytes ?? SEGMENT_BYTES));
   const keep = Math.max(2, Math.floor(options.keep ?? KEEP_SEGMENTS));
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
-  const dir = await ensureLogsDir(socketDir, owner);
+  const dir = ensureLogsDir(socketDir, owner);
   const filter = join(dir, `filter-${keep}`);
   await Deno.writeTextFile(filter, filterScript(keep), { mode: 0o600 });
   const folder = join(dir, `srv${SERVER_PID}-pane${PANE_ID}-${id}-${segmentBytes}`);
@@ -192,9 +192,9 @@ export class PaneLog {
    * The pane's live log, or `null` when it has none: no folder of ours, or
    * its pipe is off (the pane's pipe then is not the log's).
    */
-  static async find(pane: Pane, socketDir: string): Promise<PaneLog | null> {
+  static find(pane: Pane, socketDir: string): PaneLog | null {
     if (!pane.info.panePipe) return null;
-    const [name] = await PaneLog.#folders(pane, socketDir);
+    const [name] = PaneLog.#folders(pane, socketDir);
     const log = name === undefined ? null : PaneLog.#fromName(pane, socketDir, name);
     // A folder whose split has ended is not the pane's pipe any more.
     return log && exists(join(log.dir, LIVE)) ? log : null;
@@ -210,12 +210,12 @@ export class PaneLog {
     socketDir: string,
     options: LogOptions = {},
   ): Promise<PaneLog | null> {
-    const live = await PaneLog.find(pane, socketDir);
+    const live = PaneLog.find(pane, socketDir);
     if (live !== null || pane.info.panePipe) return live;
     const dir = logsDir(socketDir, ownerOfPane(pane));
     let lock: Deno.FsFile;
     try {
-      await ensureLogsDir(socketDir, ownerOfPane(pane));
+      ensureLogsDir(socketDir, ownerOfPane(pane));
       lock = await Deno.open(join(dir, ".lock"), { write: true, create: true, mode: 0o600 });
       await lock.lock(true);
     } catch (error) {
@@ -229,7 +229,7 @@ export class PaneLog {
       )).trim() === "1";
       if (piped) {
         pane.info.panePipe = true;
-        return await PaneLog.find(pane, socketDir);
+        return PaneLog.find(pane, socketDir);
       }
       return await PaneLog.#start(pane, socketDir, options);
     } catch (error) {
@@ -244,7 +244,7 @@ export class PaneLog {
   static async #start(pane: Pane, socketDir: string, options: LogOptions): Promise<PaneLog | null> {
     const dir = logsDir(socketDir, ownerOfPane(pane));
     // Logs of this pane whose pipe is gone are of no use any more.
-    for (const old of await PaneLog.#folders(pane, socketDir)) {
+    for (const old of PaneLog.#folders(pane, socketDir)) {
       await Deno.remove(join(dir, old), { recursive: true }).catch(() => {});
     }
     const start = await logStart(socketDir, ownerOfPane(pane), pane.id, options);
@@ -409,15 +409,18 @@ export class PaneLog {
   }
 
   /** The names of this pane's log folders (any log id), the newest first. */
-  static async #folders(pane: Pane, socketDir: string): Promise<string[]> {
+  static #folders(pane: Pane, socketDir: string): string[] {
     const found: { name: string; at: number }[] = [];
     const prefix = panePrefix(pane);
     const dir = logsDir(socketDir, ownerOfPane(pane));
     try {
-      for await (const entry of Deno.readDir(dir)) {
+      for (const entry of Deno.readDirSync(dir)) {
         if (!entry.isDirectory || !entry.name.startsWith(prefix)) continue;
-        const info = await Deno.stat(join(dir, entry.name)).catch(() => null);
-        found.push({ name: entry.name, at: info?.mtime?.getTime() ?? 0 });
+        let at = 0;
+        try {
+          at = Deno.statSync(join(dir, entry.name)).mtime?.getTime() ?? 0;
+        } catch { /* removed meanwhile */ }
+        found.push({ name: entry.name, at });
       }
     } catch { /* no logs yet */ }
     return found.sort((a, b) => b.at - a.at).map((f) => f.name);

@@ -56,15 +56,15 @@ export function sessionOutputDir(socketDir: string, owner: OutputOwner): string 
  *
  * @throws {UnsafePathError} a folder on the way is not private to the user.
  */
-export async function ensureSessionOutputDir(
+export function ensureSessionOutputDir(
   socketDir: string,
   owner: OutputOwner,
-): Promise<string> {
+): string {
   const dir = sessionOutputDir(socketDir, owner);
-  await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
-  await ensurePrivateDir(join(privateDir(socketDir), "output"), "output folder");
-  await ensurePrivateDir(join(dir, ".."), "output folder");
-  await ensurePrivateDir(dir, "output folder");
+  ensurePrivateDir(privateDir(socketDir), "toolkit folder");
+  ensurePrivateDir(join(privateDir(socketDir), "output"), "output folder");
+  ensurePrivateDir(join(dir, ".."), "output folder");
+  ensurePrivateDir(dir, "output folder");
   return dir;
 }
 
@@ -87,7 +87,7 @@ export async function boundOutput(
   if (maxLines === undefined || total <= maxLines) {
     return { text, truncated: false, linesTotal: total };
   }
-  const dir = await ensureSessionOutputDir(where.socketDir, where);
+  const dir = ensureSessionOutputDir(where.socketDir, where);
   const file = join(dir, `${where.runId}.txt`);
   await Deno.writeTextFile(file, total ? `${text}\n` : "", { createNew: true, mode: 0o600 });
   const head = Math.ceil(maxLines / 2);

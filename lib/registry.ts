@@ -16,7 +16,7 @@ import {
   SessionExistsError,
   TmuxToolError,
 } from "./errors.ts";
-import { fsProblem, isFsError } from "./fs_errors.ts";
+import { fsProblem, isFsError, removeQuietly } from "./fs_errors.ts";
 import { withLock } from "./lock.ts";
 import { checkPrivateDir, checkPrivateFile, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
 import { isoTimestamp } from "./time.ts";
@@ -258,8 +258,8 @@ export class Registry {
     if (key !== undefined && this.#cached?.key === key) {
       return parseRegistry(this.#cached.text, this.file);
     }
-    let text = await readRegistryText(this.file);
-    if (text === undefined && await this.#legacyPending()) {
+    let text = readRegistryText(this.file);
+    if (text === undefined && this.#legacyPending()) {
       try {
         await this.update(() => undefined); // imports once, under the lock
       } catch (error) {
@@ -268,9 +268,9 @@ export class Registry {
         if (!(error instanceof RegistryLockTimeoutError || error instanceof RegistryWriteError)) {
           throw error;
         }
-        return (await this.#legacyData()).data ?? emptyRegistry();
+        return this.#legacyData().data ?? emptyRegistry();
       }
-      text = await readRegistryText(this.file);
+      text = readRegistryText(this.file);
     }
     if (text === undefined) return emptyRegistry();
     const data = parseRegistry(text, this.file);
@@ -301,19 +301,19 @@ export class Registry {
   ): Promise<T> {
     let inFn = false;
     try {
-      await ensurePrivateDir(dirname(this.file), "registry directory");
+      ensurePrivateDir(dirname(this.file), "registry directory");
       return await withLock(this.paths.lockFile, {
         timeoutSeconds: options.lockTimeoutSeconds ?? this.#lockTimeout,
         signal: options.signal,
       }, async () => {
-        await this.#removeStaleTempFiles();
-        const { data, create } = await this.#readForUpdate();
+        this.#removeStaleTempFiles();
+        const { data, create } = this.#readForUpdate();
         const before = serializeRegistry(data);
         inFn = true;
         const value = await fn(data);
         inFn = false;
         const after = serializeRegistry(data);
-        if (after !== before || create) await writeAtomic(this.file, after);
+        if (after !== before || create) writeAtomic(this.file, after);
         return value;
       });
     } catch (error) {
@@ -324,11 +324,11 @@ export class Registry {
   }
 
   /** The data to update, under the lock; `create` when the file must be written even unchanged. */
-  async #readForUpdate(): Promise<{ data: RegistryData; create: boolean }> {
-    const text = await readRegistryText(this.file);
+  #readForUpdate(): { data: RegistryData; create: boolean } {
+    const text = readRegistryText(this.file);
     if (text !== undefined) return { data: parseRegistry(text, this.file), create: false };
-    if (await this.#legacyPending()) {
-      return { data: await this.#importLegacy() ?? emptyRegistry(), create: true };
+    if (this.#legacyPending()) {
+      return { data: this.#importLegacy() ?? emptyRegistry(), create: true };
     }
     return { data: emptyRegistry(), create: false };
   }
@@ -390,11 +390,11 @@ export class Registry {
   }
 
   /** Whether an old default registry may need importing (the registry is the XDG default). */
-  async #legacyPending(): Promise<boolean> {
+  #legacyPending(): boolean {
     const legacy = this.paths.legacyRegistryFile;
     if (!legacy || legacy === this.file) return false;
     try {
-      await Deno.lstat(legacy);
+      Deno.lstatSync(legacy);
       return true;
     } catch {
       return false;
@@ -407,12 +407,12 @@ export class Registry {
    * else's file, or a folder others control, refused like every other
    * path); neither when it is missing or has no sessions.
    */
-  async #legacyData(): Promise<{ data?: RegistryData; problem?: string }> {
+  #legacyData(): { data?: RegistryData; problem?: string } {
     const legacy = this.paths.legacyRegistryFile;
     if (!legacy) return {};
     try {
-      await checkLegacyFolder(dirname(legacy));
-      const text = await readRegistryText(legacy, "old registry", false);
+      checkLegacyFolder(dirname(legacy));
+      const text = readRegistryText(legacy, "old registry", false);
       const data = text === undefined ? undefined : parseRegistry(text, legacy);
       return data && Object.keys(data.sessions).length > 0 ? { data } : {};
     } catch (error) {
@@ -427,9 +427,9 @@ export class Registry {
    * Says what was imported, or once (the new file is created either way) why
    * nothing was.
    */
-  async #importLegacy(): Promise<RegistryData | undefined> {
+  #importLegacy(): RegistryData | undefined {
     const legacy = this.paths.legacyRegistryFile;
-    const { data, problem } = await this.#legacyData();
+    const { data, problem } = this.#legacyData();
     if (problem !== undefined) {
       this.#notice(`Old registry ${legacy} not imported (not tried again): ${problem}`);
     }
@@ -443,14 +443,12 @@ export class Registry {
    * Under the lock no writer of ours is mid-write, so a temp file of ours is
    * left from a writer that died between creating and renaming it.
    */
-  async #removeStaleTempFiles(): Promise<void> {
+  #removeStaleTempFiles(): void {
     const dir = dirname(this.file);
     const pattern = tempFilePattern(this.file);
     try {
-      for await (const entry of Deno.readDir(dir)) {
-        if (entry.isFile && pattern.test(entry.name)) {
-          await Deno.remove(join(dir, entry.name)).catch(() => {});
-        }
+      for (const entry of Deno.readDirSync(dir)) {
+        if (entry.isFile && pattern.test(entry.name)) removeQuietly(join(dir, entry.name));
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -479,9 +477,9 @@ function orderEntry(entry: SessionEntry): SessionEntry {
  *
  * @throws {UnsafePathError} the folder belongs to someone else or is group/other-writable.
  */
-async function checkLegacyFolder(dir: string): Promise<void> {
+function checkLegacyFolder(dir: string): void {
   try {
-    await checkPrivateDir(dir, "old registry directory");
+    checkPrivateDir(dir, "old registry directory");
   } catch (error) {
     if (!(error instanceof Deno.errors.NotCapable)) throw error;
   }
@@ -492,17 +490,17 @@ async function checkLegacyFolder(dir: string): Promise<void> {
  * false) and, on the open file (so what is checked is what is read), its
  * owner and mode; `undefined` when missing.
  */
-async function readRegistryText(
+function readRegistryText(
   file: string,
   role = "registry",
   checkDir = true,
-): Promise<string | undefined> {
-  if (checkDir && !(await checkPrivateDir(dirname(file), `${role} directory`))) return undefined;
+): string | undefined {
+  if (checkDir && !(checkPrivateDir(dirname(file), `${role} directory`))) return undefined;
   // A symlink someone else planted is refused before it is followed.
-  if (!(await checkPrivateFile(file, role))) return undefined;
+  if (!(checkPrivateFile(file, role))) return undefined;
   let handle: Deno.FsFile;
   try {
-    handle = await Deno.open(file, { read: true });
+    handle = Deno.openSync(file, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     if (error instanceof Deno.errors.PermissionDenied) {
@@ -512,7 +510,7 @@ async function readRegistryText(
     throw error;
   }
   try {
-    const info = await handle.stat();
+    const info = handle.statSync();
     if (!info.isFile) {
       throw new RegistryInvalidError(
         file,
@@ -520,7 +518,7 @@ async function readRegistryText(
       );
     }
     checkPrivateInfo(info, file, role);
-    const bytes = await readToEnd(handle);
+    const bytes = readToEnd(handle);
     try {
       return utf8.decode(bytes);
     } catch {
@@ -531,11 +529,11 @@ async function readRegistryText(
   }
 }
 
-async function readToEnd(handle: Deno.FsFile): Promise<Uint8Array> {
+function readToEnd(handle: Deno.FsFile): Uint8Array {
   const chunks: Uint8Array[] = [];
   for (;;) {
     const buffer = new Uint8Array(64 * 1024);
-    const n = await handle.read(buffer);
+    const n = handle.readSync(buffer);
     if (n === null) break;
     chunks.push(buffer.subarray(0, n));
   }
@@ -557,25 +555,25 @@ function tempFilePattern(file: string): RegExp {
  * @param options.tempName The temp file's path (default `<file>.tmp.<pid>.<random>`).
  * @throws {Deno.errors.AlreadyExists} something already exists at the temp name.
  */
-export async function writeAtomic(
+export function writeAtomic(
   file: string,
   text: string,
   options: { tempName?: string } = {},
-): Promise<void> {
+): void {
   const suffix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
   const tmp = options.tempName ??
     join(dirname(file), `${basename(file)}.tmp.${Deno.pid}.${suffix}`);
   try {
-    await Deno.writeFile(tmp, encoder.encode(text), { createNew: true, mode: 0o600 });
+    Deno.writeFileSync(tmp, encoder.encode(text), { createNew: true, mode: 0o600 });
   } catch (error) {
     // Not created by us when it already existed: leave that one alone.
-    if (!(error instanceof Deno.errors.AlreadyExists)) await Deno.remove(tmp).catch(() => {});
+    if (!(error instanceof Deno.errors.AlreadyExists)) removeQuietly(tmp);
     throw error;
   }
   try {
-    await Deno.rename(tmp, file);
+    Deno.renameSync(tmp, file);
   } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
+    removeQuietly(tmp);
     throw error;
   }
 }

@@ -677,12 +677,12 @@ async function settlePending(
   const live = run !== undefined && run.pipeOpen && view.pipe && run.paneId === pane.id &&
     run.serverPid === pane.info.serverPid;
   if (live) {
-    const tap = await PaneTap.reopen(pane, run.tapFile, logOf(run, socketDir));
+    const tap = PaneTap.reopen(pane, run.tapFile, logOf(run, socketDir));
     if (tap !== null) {
       const plan = planOf(run.spec);
       const probe = new StreamProbe(tap, plan, run.progress, null);
       probe.test();
-      await tap.keep();
+      tap.keep();
       const reading = plan.read(probe.seen, run.progress);
       const ended = reading.exitCode !== undefined && run.progress.sent === plan.steps.length;
       if (!ended && !plan.promptBack?.(reading, "unknown")) {
@@ -722,8 +722,8 @@ async function keepPending(
   // A reader of the pane's log leaves nothing to move: the log stays, and where it began is kept.
   const log = tap.log !== null;
   try {
-    dir = await ensureRunsDir(socketDir, ownerOfPane(pane));
-    await tap.keep(log ? undefined : join(dir, `${run.runId}.out`));
+    dir = ensureRunsDir(socketDir, ownerOfPane(pane));
+    tap.keep(log ? undefined : join(dir, `${run.runId}.out`));
   } catch {
     return false;
   }
@@ -809,7 +809,7 @@ export async function runCommand(
     ? null
     // The run's output is found by its marks and the echo of what it types, both after this:
     // bytes the pane printed just before need not be waited for.
-    : await PaneTap.open(pane, options.socketDir, { settle: false });
+    : PaneTap.open(pane, options.socketDir, { settle: false });
   const command = options.command ??
     (decided.mode === "shell" ? commandOfArgs(options.args!) : options.args!.join(" "));
   const spec: PlanSpec = {
@@ -895,7 +895,7 @@ export async function resumeRun(
         "session was cleaned up)",
     );
   }
-  const tap = await PaneTap.reopen(pane, run.tapFile, logOf(run, options.socketDir));
+  const tap = PaneTap.reopen(pane, run.tapFile, logOf(run, options.socketDir));
   if (tap === null) {
     await removePending(options.socketDir, ownerOfPane(pane), run);
     throw new UsageError(`Run ${runId} can no longer be read (its output file is gone)`);
@@ -915,7 +915,7 @@ export async function resumeRun(
       })
       : { kind: "pane_gone", reason: "the pane is dead" };
   } catch (error) {
-    await tap.keep();
+    tap.keep();
     throw error;
   }
   const durationMs = Math.round(performance.now() - started);
@@ -926,10 +926,10 @@ export async function resumeRun(
     if (run.pipeOpen) {
       await tap.close();
       await releasePane(pane, run.logOffset === undefined);
-    } else await tap.keep();
+    } else tap.keep();
     await removePending(options.socketDir, ownerOfPane(pane), run);
   } else {
-    await tap.keep();
+    tap.keep();
     await savePending(runsDir(options.socketDir, ownerOfPane(pane)), {
       ...run,
       progress,

@@ -144,7 +144,7 @@ export async function safeSend(
     return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };
   }
   const text = mode === "paste" ? withBlankLine(options.text) : options.text;
-  await using tap = socketDir === undefined ? null : await PaneTap.open(pane, socketDir);
+  await using tap = socketDir === undefined ? null : PaneTap.open(pane, socketDir);
   const sentAt = tap?.offset ?? 0;
   const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
   await entered(anchor);

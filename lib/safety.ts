@@ -76,11 +76,8 @@ export function checkPrivateInfo(info: Deno.FileInfo, path: string, role: PathRo
  * assert.equal(await checkPrivateDir(dir, "socket directory"), true); // made 0700 by us
  * ```
  */
-export async function checkPrivateDir(
-  path: string,
-  role: PathRole = "directory",
-): Promise<boolean> {
-  const info = await statChecked(path, role);
+export function checkPrivateDir(path: string, role: PathRole = "directory"): boolean {
+  const info = statChecked(path, role);
   if (info === undefined) return false;
   if (!info.isDirectory) {
     throw new UnsafePathError(`Refusing to use ${role} ${path}: not a directory`);
@@ -98,8 +95,8 @@ export async function checkPrivateDir(
  * @returns `false` when it does not exist, `true` when it is safe.
  * @throws {UnsafePathError} owned by another user, or group/other-writable.
  */
-export async function checkPrivateFile(path: string, role: PathRole = "file"): Promise<boolean> {
-  const info = await statChecked(path, role);
+export function checkPrivateFile(path: string, role: PathRole = "file"): boolean {
+  const info = statChecked(path, role);
   if (info === undefined) return false;
   checkPrivateInfo(info, path, role);
   return true;
@@ -111,16 +108,16 @@ export async function checkPrivateFile(path: string, role: PathRole = "file"): P
  *
  * @throws {UnsafePathError} the existing directory is not private to the user.
  */
-export async function ensurePrivateDir(path: string, role: PathRole = "directory"): Promise<void> {
+export function ensurePrivateDir(path: string, role: PathRole = "directory"): void {
   // mkdir -p semantics: an existing directory is fine here and checked next,
   // so a concurrent creator is not an error.
   try {
-    await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (error) {
     // Something that is not a directory is in the way: the check says so.
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
-  await checkPrivateDir(path, role);
+  checkPrivateDir(path, role);
 }
 
 /**
@@ -139,14 +136,14 @@ export async function ensurePrivateDir(path: string, role: PathRole = "directory
  * assert.equal((await Deno.stat(`${dir}/sockets`)).mode! & 0o777, 0o700);
  * ```
  */
-export async function ensureSocketDir(paths: Pick<Paths, "socketDir">): Promise<void> {
-  await ensurePrivateDir(paths.socketDir, "socket directory");
+export function ensureSocketDir(paths: Pick<Paths, "socketDir">): void {
+  ensurePrivateDir(paths.socketDir, "socket directory");
 }
 
 /** lstat, then stat through a symlink whose own owner is checked; `undefined` when it can't exist. */
-async function statChecked(path: string, role: PathRole): Promise<Deno.FileInfo | undefined> {
+function statChecked(path: string, role: PathRole): Deno.FileInfo | undefined {
   try {
-    const link = await Deno.lstat(path);
+    const link = Deno.lstatSync(path);
     if (!link.isSymlink) return link;
     const uid = currentUid();
     if (uid !== null && link.uid !== null && link.uid !== uid && link.uid !== 0) {
@@ -154,7 +151,7 @@ async function statChecked(path: string, role: PathRole): Promise<Deno.FileInfo 
         `Refusing to use ${role} ${path}: a symlink owned by uid ${link.uid}, not by you (uid ${uid})`,
       );
     }
-    return await Deno.stat(path);
+    return Deno.statSync(path);
   } catch (error) {
     // ENOTDIR: a component of the path is a file, so nothing can exist there.
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {

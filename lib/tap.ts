@@ -19,6 +19,7 @@
 import { PaneLog } from "./log.ts";
 import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
+import { removeQuietly } from "./fs_errors.ts";
 import { pipeCommand, shellWord } from "./quote.ts";
 import { privateDir } from "./output.ts";
 import { ensurePrivateDir } from "./safety.ts";
@@ -55,13 +56,13 @@ export class PaneTap {
    * still in flight from the pane: for a reader that finds its output by
    * marks of its own, earlier bytes don't matter.
    */
-  static async open(
+  static open(
     pane: Pane,
     socketDir: string,
     options: { settle?: boolean } = {},
-  ): Promise<PaneTap | null> {
-    const log = await PaneLog.find(pane, socketDir);
-    if (log === null) return await PaneTap.create(pane, socketDir);
+  ): PaneTap | null {
+    const log = PaneLog.find(pane, socketDir);
+    if (log === null) return PaneTap.create(pane, socketDir);
     const tap = new PaneTap(pane, log.dir, null, log);
     // Bytes the pane printed before now must not count as output after it.
     tap.#offset = tap.#startOffset = log.end(options.settle ?? true);
@@ -75,20 +76,20 @@ export class PaneTap {
    * file or the log is gone. Closing a reopened file tap closes the pipe and
    * removes the file; a log reader leaves the log as it is.
    */
-  static async reopen(
+  static reopen(
     pane: Pane,
     file: string,
     log?: { socketDir: string; offset: number },
-  ): Promise<PaneTap | null> {
+  ): PaneTap | null {
     if (log !== undefined) {
-      const found = await PaneLog.find(pane, log.socketDir);
+      const found = PaneLog.find(pane, log.socketDir);
       if (found === null || found.dir !== file) return null;
       const tap = new PaneTap(pane, found.dir, null, found);
       tap.#offset = tap.#startOffset = log.offset;
       return tap;
     }
     try {
-      return new PaneTap(pane, file, await Deno.open(file, { read: true }), null);
+      return new PaneTap(pane, file, Deno.openSync(file, { read: true }), null);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return null;
       throw error;
@@ -106,14 +107,14 @@ export class PaneTap {
    * it; this object is done with it. A log reader has nothing to leave: the
    * log stays open anyway.
    */
-  async keep(dest?: string): Promise<void> {
+  keep(dest?: string): void {
     if (this.#closed) return;
     if (this.#handle === null) {
       this.#closed = true;
       return;
     }
     // On failure the tap stays open, for close().
-    if (dest !== undefined && dest !== this.file) await Deno.rename(this.file, dest);
+    if (dest !== undefined && dest !== this.file) Deno.renameSync(this.file, dest);
     this.#closed = true;
     this.#handle.close();
   }
@@ -134,11 +135,11 @@ export class PaneTap {
    * (run it in the same call as the send, so nothing is missed or early).
    * `null` when the pane already has a pipe that is not a leftover of ours.
    */
-  static async create(pane: Pane, socketDir: string): Promise<PaneTap | null> {
+  static create(pane: Pane, socketDir: string): PaneTap | null {
     const dir = join(privateDir(socketDir), "tap");
     try {
-      await ensurePrivateDir(privateDir(socketDir), "toolkit folder");
-      await ensurePrivateDir(dir, "tap folder");
+      ensurePrivateDir(privateDir(socketDir), "toolkit folder");
+      ensurePrivateDir(dir, "tap folder");
     } catch (error) {
       // A folder that can't be made (read-only, full, not ours): no tap; the grid is read instead.
       if (error instanceof Error) return null;
@@ -146,17 +147,17 @@ export class PaneTap {
     }
     // Pane ids are per server: the server's pid tells two servers' `%0` apart.
     const prefix = `srv${pane.info.serverPid}-${pane.id.replace("%", "pane")}-`;
-    if (pane.info.panePipe && !(await removeLeftovers(dir, prefix))) return null;
+    if (pane.info.panePipe && !removeLeftovers(dir, prefix)) return null;
     const file = join(dir, `${prefix}${Deno.pid}-${crypto.randomUUID()}.out`);
     let handle: Deno.FsFile | undefined;
     try {
-      handle = await Deno.open(file, { read: true, write: true, createNew: true, mode: 0o600 });
+      handle = Deno.openSync(file, { read: true, write: true, createNew: true, mode: 0o600 });
       // A disk with no room left takes the file but not its bytes: try one.
-      await handle.write(new Uint8Array(1));
-      await handle.truncate(0);
+      handle.writeSync(new Uint8Array(1));
+      handle.truncateSync(0);
     } catch (error) {
       handle?.close();
-      await Deno.remove(file).catch(() => {});
+      removeQuietly(file);
       if (error instanceof Error) return null;
       throw error;
     }
@@ -219,7 +220,7 @@ export class PaneTap {
       await this.#pane.server.run(["pipe-pane", "-t", this.#pane.id]).catch(() => {});
     }
     this.#handle.close();
-    await Deno.remove(this.file).catch(() => {});
+    removeQuietly(this.file);
   }
 
   /** Same as {@link PaneTap.close}. */
@@ -232,12 +233,12 @@ export class PaneTap {
  * Removes this pane's tap files left by tools that died mid-run; whether
  * there was one (the pane's pipe is then ours to replace).
  */
-async function removeLeftovers(dir: string, prefix: string): Promise<boolean> {
+function removeLeftovers(dir: string, prefix: string): boolean {
   let found = false;
-  for await (const entry of Deno.readDir(dir)) {
+  for (const entry of Deno.readDirSync(dir)) {
     if (entry.isFile && entry.name.startsWith(prefix)) {
       found = true;
-      await Deno.remove(join(dir, entry.name)).catch(() => {});
+      removeQuietly(join(dir, entry.name));
     }
   }
   return found;

@@ -119,9 +119,7 @@ export interface NewTextOptions extends Omit<WaitOptions, "after" | "tap" | "his
  */
 export async function waitForNewText(pane: Pane, options: NewTextOptions): Promise<WaitOutcome> {
   checkWanted(options);
-  await using tap = options.socketDir === undefined
-    ? null
-    : await PaneTap.open(pane, options.socketDir);
+  await using tap = options.socketDir === undefined ? null : PaneTap.open(pane, options.socketDir);
   const anchor = await pane.anchor({ before: tap?.startArgs(), signal: options.signal });
   return await waitForText(pane, {
     ...options,

@@ -5,6 +5,7 @@ import {
   notEqual,
   ok,
   rejects as assertRejects,
+  throws as assertThrows,
 } from "node:assert/strict";
 import { join } from "node:path";
 import { RegistryInvalidError, UnsafePathError } from "../lib/errors.ts";
@@ -316,8 +317,8 @@ Deno.test("registry writes are atomic and clean up temp files", async (t) => {
     const target = join(box.socketDir, "out.json");
     const temp = `${target}.tmp.1.planted`;
     await Deno.symlink(victim, temp);
-    await assertRejects(
-      writeAtomic(target, "evil\n", { tempName: temp }),
+    assertThrows(
+      () => writeAtomic(target, "evil\n", { tempName: temp }),
       Deno.errors.AlreadyExists,
     );
     equal(await Deno.readTextFile(victim), "precious\n");

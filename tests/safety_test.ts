@@ -3,7 +3,7 @@ import {
   equal,
   match as assertMatch,
   ok,
-  rejects as assertRejects,
+  throws as assertThrows,
 } from "node:assert/strict";
 import { join } from "node:path";
 import { resolvePaths } from "../lib/env.ts";
@@ -13,8 +13,13 @@ import { rootStep, Sandbox } from "./helpers.ts";
 
 const NOBODY = 65534;
 
-async function unsafe(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const error = await promise.then(() => undefined, (e) => e);
+function unsafe(check: () => unknown, pattern: RegExp): void {
+  let error: unknown;
+  try {
+    check();
+  } catch (thrown) {
+    error = thrown;
+  }
   ok(error instanceof UnsafePathError, `got ${error}`);
   assertMatch(error.message, pattern);
   equal(error.message.includes("\n"), false, "one line");
@@ -37,42 +42,42 @@ Deno.test("checkPrivateDir and checkPrivateFile", async (t) => {
 
   await rootStep(t, "owned by another user: refused, naming path, owner and role", async () => {
     await Deno.chown(dir, NOBODY, NOBODY);
-    await unsafe(
-      checkPrivateDir(dir, "socket directory"),
+    unsafe(
+      () => checkPrivateDir(dir, "socket directory"),
       new RegExp(
         `^Refusing to use socket directory ${dir}: owned by uid ${NOBODY}, not by you ` +
           `\\(uid ${Deno.uid()}\\)`,
       ),
     );
     await Deno.chown(file, NOBODY, NOBODY);
-    await unsafe(checkPrivateFile(file, "registry"), /^Refusing to use registry .*uid 65534/);
+    unsafe(() => checkPrivateFile(file, "registry"), /^Refusing to use registry .*uid 65534/);
     await Deno.chown(dir, Deno.uid(), Deno.gid());
     await Deno.chown(file, Deno.uid(), Deno.gid());
   });
 
   await t.step("writable by group or others: refused with the fix", async () => {
     await Deno.chmod(dir, 0o777);
-    await unsafe(
-      checkPrivateDir(dir),
+    unsafe(
+      () => checkPrivateDir(dir),
       new RegExp(
         `^Refusing to use directory ${dir}: writable by group and others \\(mode 0777\\); ` +
           `fix with: chmod go-w ${dir}$`,
       ),
     );
     await Deno.chmod(dir, 0o1777);
-    await unsafe(checkPrivateDir(dir), /writable by group and others \(mode 1777\)/);
+    unsafe(() => checkPrivateDir(dir), /writable by group and others \(mode 1777\)/);
     await Deno.chmod(dir, 0o757);
-    await unsafe(checkPrivateDir(dir), /writable by others \(mode 0757\)/);
+    unsafe(() => checkPrivateDir(dir), /writable by others \(mode 0757\)/);
     await Deno.chmod(file, 0o620);
-    await unsafe(checkPrivateFile(file), /writable by group \(mode 0620\)/);
+    unsafe(() => checkPrivateFile(file), /writable by group \(mode 0620\)/);
     await Deno.chmod(dir, 0o700);
     await Deno.chmod(file, 0o600);
     equal(await checkPrivateDir(dir), true);
     equal(await checkPrivateFile(file), true);
   });
 
-  await t.step("a file where a directory should be: refused", async () => {
-    await unsafe(checkPrivateDir(file, "socket directory"), /: not a directory$/);
+  await t.step("a file where a directory should be: refused", () => {
+    unsafe(() => checkPrivateDir(file, "socket directory"), /: not a directory$/);
   });
 
   await rootStep(t, "symlinks: followed when ours, refused when another user's", async () => {
@@ -83,14 +88,14 @@ Deno.test("checkPrivateDir and checkPrivateFile", async (t) => {
       .output();
     equal(lchown.code, 0);
     equal((await Deno.lstat(link)).uid, NOBODY);
-    await unsafe(checkPrivateDir(link), /a symlink owned by uid 65534/);
+    unsafe(() => checkPrivateDir(link), /a symlink owned by uid 65534/);
     // Ours, but pointing at someone else's directory: the target decides.
     const theirs = join(box.root, "theirs");
     await Deno.mkdir(theirs);
     await Deno.chown(theirs, NOBODY, NOBODY);
     const link2 = join(box.root, "link2");
     await Deno.symlink(theirs, link2);
-    await unsafe(checkPrivateDir(link2), /owned by uid 65534/);
+    unsafe(() => checkPrivateDir(link2), /owned by uid 65534/);
   });
 });
 
@@ -127,8 +132,8 @@ Deno.test("ensureSocketDir creates 0700 or refuses someone else's directory", as
       await Deno.chown(planted, NOBODY, NOBODY);
       const paths = resolvePaths({ TMPDIR: tmp, HOME: box.env.HOME });
       equal(paths.socketDir, planted);
-      await unsafe(
-        ensureSocketDir(paths),
+      unsafe(
+        () => ensureSocketDir(paths),
         new RegExp(`^Refusing to use socket directory ${planted}: owned by uid ${NOBODY}`),
       );
       assertEquals([...Deno.readDirSync(planted)], [], "nothing was created in it");
@@ -139,7 +144,7 @@ Deno.test("ensureSocketDir creates 0700 or refuses someone else's directory", as
     const socketDir = join(box.root, "open");
     await Deno.mkdir(socketDir);
     await Deno.chmod(socketDir, 0o777);
-    await unsafe(ensureSocketDir({ socketDir }), /writable by group and others/);
+    unsafe(() => ensureSocketDir({ socketDir }), /writable by group and others/);
   });
 
   await t.step("works with create-session's declared permissions", async () => {
@@ -163,8 +168,8 @@ await ensureSocketDir(resolvePaths());`;
   await t.step("a path under a regular file is an error, not a pass", async () => {
     const blocker = join(box.root, "blocker");
     await Deno.writeTextFile(blocker, "");
-    await assertRejects(ensureSocketDir({ socketDir: join(blocker, "x") }));
-    await unsafe(ensureSocketDir({ socketDir: blocker }), /: not a directory$/);
+    assertThrows(() => ensureSocketDir({ socketDir: join(blocker, "x") }));
+    unsafe(() => ensureSocketDir({ socketDir: blocker }), /: not a directory$/);
   });
 });
 

@@ -55,10 +55,10 @@ export function runsDir(socketDir: string, owner: OutputOwner): string {
 }
 
 /** Makes the runs folder of a session (private, each level). */
-export async function ensureRunsDir(socketDir: string, owner: OutputOwner): Promise<string> {
-  await ensureSessionOutputDir(socketDir, owner);
+export function ensureRunsDir(socketDir: string, owner: OutputOwner): string {
+  ensureSessionOutputDir(socketDir, owner);
   const dir = runsDir(socketDir, owner);
-  await ensurePrivateDir(dir, "runs folder");
+  ensurePrivateDir(dir, "runs folder");
   return dir;
 }
 
