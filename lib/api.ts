@@ -155,13 +155,13 @@ async function locatePane(
   signal: AbortSignal | undefined,
   action: Action = "read",
   context: Context = contextOf(options),
-): Promise<{ pane: Pane; target: string }> {
+): Promise<{ pane: Pane; target: string; registered: boolean }> {
   const { pane, located } = await context.pane(options, {
     touch: options.touch,
     action,
     signal,
   });
-  return { pane, target: located.target };
+  return { pane, target: located.target, registered: located.entry !== undefined };
 }
 
 /** Options of {@link createSession}. */
@@ -528,10 +528,11 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const totalMs = matcher ? options.waitMs ?? 30_000 : undefined;
   const context = contextOf(options);
   return await withDeadline("send", options, async (signal) => {
-    const { server, target } = await locate(options, signal, "write", context);
+    const { server, target, entry } = await locate(options, signal, "write", context);
     return await withProgress(options, totalMs, (onProgress) =>
       safeSend(server, target, {
         socketDir: context.paths.socketDir,
+        startLog: entry !== undefined,
         text: options.text,
         mode,
         matcher,
@@ -607,7 +608,7 @@ export async function waitForText(
     throw new UsageError("waitForText needs a pattern or idleMs");
   }
   return await withDeadline("waitForText", options, async (signal) => {
-    const { pane, target } = await locatePane(options, signal, "read", context);
+    const { pane, target, registered } = await locatePane(options, signal, "read", context);
     const label = `pane ${target}`;
     const { socketDir } = context.paths;
     const cursor = options.cursor ? { cursor: await cursorNow(pane, socketDir) } : {};
@@ -616,7 +617,14 @@ export async function waitForText(
       wait.waitMs,
       (onProgress) =>
         options.newOutput
-          ? waitForNewText(pane, { ...wait, signal, label, socketDir, onProgress })
+          ? waitForNewText(pane, {
+            ...wait,
+            signal,
+            label,
+            socketDir,
+            startLog: registered,
+            onProgress,
+          })
           : waitForLine(pane, { ...wait, history: options.lines, signal, label, onProgress }),
     );
     return { ...outcome, ...cursor };
@@ -789,6 +797,7 @@ export async function run(
         waitMs,
         maxLines: options.maxLines,
         socketDir,
+        startLog: entry !== undefined,
         signal,
       }));
     return options.cursor ? { ...outcome, cursor: cursorAtEnd(log) } : outcome;

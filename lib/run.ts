@@ -119,6 +119,14 @@ export interface RunOptions {
    */
   socketDir?: string;
   /**
+   * With `socketDir`: start the pane's persistent output log when it has none
+   * (and no other pipe), as create-session does, so this and later reads use
+   * it instead of opening and closing a pipe of their own. The tools ask it
+   * for registered sessions, whose output folder kill-session and
+   * cleanup-sessions remove.
+   */
+  startLog?: boolean;
+  /**
    * Return at most this many lines (the first and last ones, with a line
    * between saying how many were left out and which file holds them all).
    */
@@ -809,7 +817,7 @@ export async function runCommand(
     ? null
     // The run's output is found by its marks and the echo of what it types, both after this:
     // bytes the pane printed just before need not be waited for.
-    : PaneTap.open(pane, options.socketDir, { settle: false });
+    : await PaneTap.open(pane, options.socketDir, { settle: false, startLog: options.startLog });
   const command = options.command ??
     (decided.mode === "shell" ? commandOfArgs(options.args!) : options.args!.join(" "));
   const spec: PlanSpec = {

@@ -53,6 +53,14 @@ export interface SafeSendOptions {
    */
   socketDir?: string;
   /**
+   * With `socketDir`: start the pane's persistent output log when it has none
+   * (and no other pipe), as create-session does, so this and later reads use
+   * it instead of opening and closing a pipe of their own. The tools ask it
+   * for registered sessions, whose output folder kill-session and
+   * cleanup-sessions remove.
+   */
+  startLog?: boolean;
+  /**
    * Return the output between the send and the end of the wait (`output`):
    * the lines after the typed line, as a terminal shows them (the whole
    * screen for a full-screen program).
@@ -144,7 +152,9 @@ export async function safeSend(
     return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };
   }
   const text = mode === "paste" ? withBlankLine(options.text) : options.text;
-  await using tap = socketDir === undefined ? null : PaneTap.open(pane, socketDir);
+  await using tap = socketDir === undefined
+    ? null
+    : await PaneTap.open(pane, socketDir, { startLog: options.startLog });
   const sentAt = tap?.offset ?? 0;
   const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
   await entered(anchor);

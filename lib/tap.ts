@@ -54,14 +54,16 @@ export class PaneTap {
    * temporary tap, as {@link PaneTap.create} makes. `null` when neither is
    * possible. `settle: false` skips waiting (a few milliseconds) for bytes
    * still in flight from the pane: for a reader that finds its output by
-   * marks of its own, earlier bytes don't matter.
+   * marks of its own, earlier bytes don't matter. `startLog` starts the
+   * pane's log first when it has none and no other pipe.
    */
-  static open(
+  static async open(
     pane: Pane,
     socketDir: string,
-    options: { settle?: boolean } = {},
-  ): PaneTap | null {
-    const log = PaneLog.find(pane, socketDir);
+    options: { settle?: boolean; startLog?: boolean } = {},
+  ): Promise<PaneTap | null> {
+    const log = PaneLog.find(pane, socketDir) ??
+      (options.startLog && !pane.info.panePipe ? await PaneLog.open(pane, socketDir) : null);
     if (log === null) return PaneTap.create(pane, socketDir);
     const tap = new PaneTap(pane, log.dir, null, log);
     // Bytes the pane printed before now must not count as output after it.

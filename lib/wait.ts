@@ -106,6 +106,14 @@ export interface NewTextOptions extends Omit<WaitOptions, "after" | "tap" | "his
    * is read).
    */
   socketDir?: string;
+  /**
+   * With `socketDir`: start the pane's persistent output log when it has none
+   * (and no other pipe), as create-session does, so this and later reads use
+   * it instead of opening and closing a pipe of their own. The tools ask it
+   * for registered sessions, whose output folder kill-session and
+   * cleanup-sessions remove.
+   */
+  startLog?: boolean;
 }
 
 /**
@@ -119,7 +127,9 @@ export interface NewTextOptions extends Omit<WaitOptions, "after" | "tap" | "his
  */
 export async function waitForNewText(pane: Pane, options: NewTextOptions): Promise<WaitOutcome> {
   checkWanted(options);
-  await using tap = options.socketDir === undefined ? null : PaneTap.open(pane, options.socketDir);
+  await using tap = options.socketDir === undefined
+    ? null
+    : await PaneTap.open(pane, options.socketDir, { startLog: options.startLog });
   const anchor = await pane.anchor({ before: tap?.startArgs(), signal: options.signal });
   return await waitForText(pane, {
     ...options,

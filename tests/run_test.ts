@@ -6,7 +6,8 @@ import {
 } from "node:assert/strict";
 import { modeOfProgram, modeOfType } from "../lib/run/modes.ts";
 import { shellLine } from "../lib/run/shell.ts";
-import { json, Sandbox, testEntry as entry, waitUntil } from "./helpers.ts";
+import { join } from "node:path";
+import { json, Sandbox, sessionOutputDir, testEntry as entry, waitUntil } from "./helpers.ts";
 import { BASH, PYTHON, type RunJson, screen, started } from "./fixtures/run_panes.ts";
 
 const GDB = ["gdb", "-q", "-nx"];
@@ -393,3 +394,70 @@ Deno.test("run reports a gone pane with exit 3 and bad arguments with exit 4", a
     assertMatch(r.stdout, /Examples:\n {2}run\.sh /);
   });
 });
+
+Deno.test("a registered session's pane keeps its output log from the first tap on; another pane keeps no pipe", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await started(box, sock, "reg", BASH, "$ ");
+  await started(box, sock, "waits", BASH, "$ ");
+  await started(box, sock, "raw", BASH, "$ ");
+  await box.writeSessions({
+    reg: entry(sock, "reg:0.0", "shell"),
+    waits: entry(sock, "waits:0.0", "shell"),
+  });
+  const piped = async (name: string) =>
+    (await box.tmux(sock, "display", "-p", "-t", `=${name}:`, "#{pane_pipe}")).trim();
+  const logs = (name: string) => {
+    const dir = join(sessionOutputDir(box, name), "log");
+    try {
+      return [...Deno.readDirSync(dir)].filter((e) => e.isDirectory).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  const taps = () => {
+    try {
+      return [...Deno.readDirSync(join(box.socketDir, ".ctmux", "tap"))].map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+
+  await t.step("run -s: the first run starts the log, later runs read it", async () => {
+    equal(await piped("reg"), "0");
+    const first = await box.run("run", ["-s", "reg", "-c", "echo one"]);
+    assertEquals([first.code, first.stdout], [0, "one\n"], first.stderr);
+    equal(await piped("reg"), "1");
+    const [log] = logs("reg");
+    assert(log !== undefined, "a log folder");
+    assert(await exists(join(sessionOutputDir(box, "reg"), "log", log, "live")), "its split runs");
+    const second = await box.run("run", ["-s", "reg", "-c", "echo two; (exit 3)"]);
+    assertEquals([second.code, second.stdout], [3, "two\n"], second.stderr);
+    assertEquals(logs("reg"), [log], "the same log");
+    assertEquals(taps(), [], "no tap file of a run's own");
+  });
+
+  await t.step("wait-for-text --new -s and safe-send -w -s start it too", async () => {
+    const wait = box.run("wait-for-text", ["-s", "waits", "--new", "-p", "^ready$", "-T", "15"]);
+    await waitUntil(async () => await piped("waits") === "1", { message: "the wait's log" });
+    await box.tmux(sock, "send-keys", "-t", "=waits:", "echo ready", "Enter");
+    equal((await wait).code, 0);
+    const [log] = logs("waits");
+    assert(log !== undefined, "a log folder");
+    const sent = await box.run("safe-send", ["-s", "waits", "-c", "echo done", "-w", "^done$"]);
+    equal(sent.code, 0, sent.stderr);
+    assertEquals(logs("waits"), [log], "the same log");
+  });
+
+  await t.step("run -t -S on an unregistered pane leaves no pipe behind", async () => {
+    const r = await box.run("run", ["-t", "raw:0.0", "-S", sock, "-c", "echo plain"]);
+    assertEquals([r.code, r.stdout], [0, "plain\n"], r.stderr);
+    await waitUntil(async () => await piped("raw") === "0", { message: "the run's pipe closed" });
+    assertEquals(logs("raw"), []);
+    assertEquals(taps(), []);
+  });
+});
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}

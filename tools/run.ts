@@ -211,6 +211,7 @@ await runTool({
         waitMs: timeout * 1000,
         maxLines,
         socketDir,
+        startLog: entry !== undefined,
       });
 
     const failed = (message: string, code: number, extra: Record<string, unknown> = {}) => {

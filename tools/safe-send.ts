@@ -194,7 +194,9 @@ await runTool({
     }
 
     const context = new Context();
-    const { server, target } = await context.locate({ ...flags, socketName }, { touch: true });
+    const { server, target, entry } = await context.locate({ ...flags, socketName }, {
+      touch: true,
+    });
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
     const outcome = await safeSend(server, target, {
       fail,
@@ -214,6 +216,7 @@ await runTool({
       intervalMs: interval * 1000,
       onProgress: progress,
       socketDir: context.paths.socketDir,
+      startLog: entry !== undefined,
       output: flags.print,
       cursor: flags.json,
       confirmEnter: !flags["no-enter-check"],

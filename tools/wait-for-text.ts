@@ -123,7 +123,7 @@ await runTool({
       : compilePattern(flags.fail, { fixed: flags.fixed });
 
     const context = new Context();
-    const { pane, located: { target } } = await context.pane(flags, { touch: true });
+    const { pane, located: { target, entry } } = await context.pane(flags, { touch: true });
     const wait = {
       matcher,
       fail,
@@ -134,7 +134,11 @@ await runTool({
     };
     const cursor = flags.json ? await cursorNow(pane, context.paths.socketDir) : null;
     const outcome = flags.new
-      ? await waitForNewText(pane, { ...wait, socketDir: context.paths.socketDir })
+      ? await waitForNewText(pane, {
+        ...wait,
+        socketDir: context.paths.socketDir,
+        startLog: entry !== undefined,
+      })
       : await waitForText(pane, { ...wait, history: lines });
     if (flags.json) {
       printJson({ result: outcome.kind, line: "line" in outcome ? outcome.line : null, cursor });
