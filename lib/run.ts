@@ -507,7 +507,7 @@ async function follow(
         // The short form did not run (a new REPL): send the long one, once.
         if (progress.fellBack || plan.fallback === undefined) return { kind: "waiting" };
         progress.fellBack = true;
-        await sendStep(pane, plan.fallback, { signal: options.signal });
+        await sendStep(pane, plan.fallback(), { signal: options.signal });
         if (probe instanceof StreamProbe) probe.typed();
         continue;
       case "prompt_back":

@@ -96,8 +96,11 @@ export interface Plan {
   promptBack?: (reading: Reading, fg: Foreground) => boolean;
   /** The line that asks the shell for `$?` and prints the end mark. */
   statusQuery?: string;
-  /** Sent (once) when a reading asks to `retry` the first input another way. */
-  fallback?: Step;
+  /**
+   * Sent (once) when a reading asks to `retry` the first input another way;
+   * made only then (it is rarely needed, and long).
+   */
+  fallback?: () => Step;
 }
 
 /** The OSC text that opens every mark of the toolkit. */

@@ -115,10 +115,12 @@ export function pythonLine(
     : `getattr(__import__('sys'),'${DRIVER_NAME}',lambda*a:print(${
       pythonString(retry)
     },end='',flush=True))`;
+  const head = `${call}(${pythonString(code)},${pythonString(start)},${pythonString(end)},(`;
+  const tail = `),${echo?.pyrepl ? 1 : 0})`;
   const line = (columns?: number) =>
-    `${call}(${pythonString(code)},${pythonString(start)},${pythonString(end)},(${
+    `${head}${
       columns === undefined ? "" : [...options.above ?? [], columns].join(",") + ","
-    }),${echo?.pyrepl ? 1 : 0})`;
+    }${tail}`;
   if (visible || echo === undefined || !/^[\x20-\x7e]*$/.test(line())) return line();
   // The line's width holds the number itself: settle on a width that counts its own digits.
   let columns = echo.promptWidth + line(0).length;
@@ -163,6 +165,6 @@ export function pythonPlan(code: string, id: string, tapped: boolean, echo: Pyth
     },
     // Cheap to tell: the end mark, or the retry mark that asks for a full reading.
     ended: (seen) => endMarkSeen(id, seen) || seen.markers.some((mark) => mark.text === retry),
-    fallback: step(true, shortColumns === undefined ? undefined : [shortColumns]),
+    fallback: () => step(true, shortColumns === undefined ? undefined : [shortColumns]),
   };
 }
