@@ -41,6 +41,7 @@ import {
   type RunOutcome,
 } from "./run.ts";
 import { safeSend, type SafeSendOutcome } from "./safe_send.ts";
+import type { LogStart } from "./tap.ts";
 import type { ServerSession } from "./server.ts";
 import {
   type CleanupResult,
@@ -155,13 +156,13 @@ async function locatePane(
   signal: AbortSignal | undefined,
   action: Action = "read",
   context: Context = contextOf(options),
-): Promise<{ pane: Pane; target: string; registered: boolean }> {
+): Promise<{ pane: Pane; target: string; registered: LogStart }> {
   const { pane, located } = await context.pane(options, {
     touch: options.touch,
     action,
     signal,
   });
-  return { pane, target: located.target, registered: located.entry !== undefined };
+  return { pane, target: located.target, registered: context.registered(located) };
 }
 
 /** Options of {@link createSession}. */
@@ -528,11 +529,12 @@ export async function send(options: SendOptions): Promise<SafeSendOutcome> {
   const totalMs = matcher ? options.waitMs ?? 30_000 : undefined;
   const context = contextOf(options);
   return await withDeadline("send", options, async (signal) => {
-    const { server, target, entry } = await locate(options, signal, "write", context);
+    const located = await locate(options, signal, "write", context);
+    const { server, target } = located;
     return await withProgress(options, totalMs, (onProgress) =>
       safeSend(server, target, {
         socketDir: context.paths.socketDir,
-        startLog: entry !== undefined,
+        startLog: context.registered(located),
         text: options.text,
         mode,
         matcher,
@@ -783,7 +785,8 @@ export async function run(
   const waitMs = options.waitMs ?? 30_000;
   const context = contextOf(options);
   return await withDeadline("run", options, async (signal) => {
-    const { server, target, entry } = await locate(options, signal, "write", context);
+    const located = await locate(options, signal, "write", context);
+    const { server, target, entry } = located;
     const entryType = entry?.type;
     const { socketDir } = context.paths;
     const log = options.cursor ? await openLog(server, target, socketDir) : null;
@@ -797,7 +800,7 @@ export async function run(
         waitMs,
         maxLines: options.maxLines,
         socketDir,
-        startLog: entry !== undefined,
+        startLog: context.registered(located),
         signal,
       }));
     return options.cursor ? { ...outcome, cursor: cursorAtEnd(log) } : outcome;

@@ -158,4 +158,15 @@ export class Context {
     const located = await this.locate(spec, options);
     return { pane: await located.server.pane(located.target, options), located };
   }
+
+  /**
+   * Whether a pane found by `located` belongs to a registered session: looked
+   * up by name, or an entry names its server's socket and its session. Such a
+   * pane may keep an output log (kill-session and cleanup-sessions remove it
+   * with the session); the registry is read only when this is asked.
+   */
+  registered(located: Located): (pane: Pane) => Promise<boolean> {
+    return async (pane) =>
+      located.entry !== undefined || await this.registry.holds(pane.server.socket, pane.session);
+  }
 }

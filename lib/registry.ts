@@ -20,6 +20,8 @@ import { fsProblem, isFsError, removeQuietly } from "./fs_errors.ts";
 import { withLock } from "./lock.ts";
 import { checkPrivateDir, checkPrivateFile, checkPrivateInfo, ensurePrivateDir } from "./safety.ts";
 import { isoTimestamp } from "./time.ts";
+import { targetSession } from "./panes.ts";
+import type { Socket } from "./tmux.ts";
 
 /** The kinds of session create-session makes. */
 export type SessionType = "shell" | "python-repl" | "debugger";
@@ -379,6 +381,20 @@ export class Registry {
       delete data.sessions[name];
       return true;
     });
+  }
+
+  /**
+   * Whether a registered entry is the tmux session `session` on the server
+   * at `socket` (the entry's socket, and its target's session name).
+   */
+  async holds(socket: Socket, session: string): Promise<boolean> {
+    const path = socket.path;
+    if (path === undefined) return false;
+    const { sessions } = await this.read();
+    return Object.values(sessions).some((entry) =>
+      entryOnSocket(entry, path) && isObject(entry) && typeof entry.target === "string" &&
+      targetSession(entry.target) === session
+    );
   }
 
   /** Sets `last_active` of a session to now, if it is registered (as an object). */

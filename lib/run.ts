@@ -46,7 +46,7 @@ import { join } from "./path.ts";
 import { type Anchor, Pane, type PaneSnapshot } from "./pane.ts";
 import { type OscEvent, TerminalLines } from "./render.ts";
 import type { Server } from "./server.ts";
-import { PaneTap } from "./tap.ts";
+import { type LogStart, PaneTap } from "./tap.ts";
 import { type Probe, type Verdict, waitUntil } from "./until.ts";
 import { atLeast, oneOf } from "./validate.ts";
 import { decide, type PaneView, parseView, viewArgs, viewPane, viewStart } from "./run/detect.ts";
@@ -121,11 +121,12 @@ export interface RunOptions {
   /**
    * With `socketDir`: start the pane's persistent output log when it has none
    * (and no other pipe), as create-session does, so this and later reads use
-   * it instead of opening and closing a pipe of their own. The tools ask it
-   * for registered sessions, whose output folder kill-session and
+   * it instead of opening and closing a pipe of their own: `true`, or a test
+   * of the pane asked only then. The tools ask it for registered sessions'
+   * panes (`Context.registered`), whose output folder kill-session and
    * cleanup-sessions remove.
    */
-  startLog?: boolean;
+  startLog?: LogStart;
   /**
    * Return at most this many lines (the first and last ones, with a line
    * between saying how many were left out and which file holds them all).

@@ -14,7 +14,7 @@ import { type Anchor, type SendMode, withBlankLine } from "./pane.ts";
 import type { Server } from "./server.ts";
 import { cursorAt } from "./cursor.ts";
 import { PaneLog } from "./log.ts";
-import { PaneTap } from "./tap.ts";
+import { type LogStart, PaneTap } from "./tap.ts";
 import { waitForText, type WaitOutcome } from "./wait.ts";
 
 /** Options of {@link safeSend}. */
@@ -55,11 +55,12 @@ export interface SafeSendOptions {
   /**
    * With `socketDir`: start the pane's persistent output log when it has none
    * (and no other pipe), as create-session does, so this and later reads use
-   * it instead of opening and closing a pipe of their own. The tools ask it
-   * for registered sessions, whose output folder kill-session and
+   * it instead of opening and closing a pipe of their own: `true`, or a test
+   * of the pane asked only then. The tools ask it for registered sessions'
+   * panes (`Context.registered`), whose output folder kill-session and
    * cleanup-sessions remove.
    */
-  startLog?: boolean;
+  startLog?: LogStart;
   /**
    * Return the output between the send and the end of the wait (`output`):
    * the lines after the typed line, as a terminal shows them (the whole

@@ -24,6 +24,9 @@ import { pipeCommand, shellWord } from "./quote.ts";
 import { privateDir } from "./output.ts";
 import { ensurePrivateDir } from "./safety.ts";
 
+/** Whether a tap may start the pane's output log: yes, no, or a test of the pane. */
+export type LogStart = boolean | ((pane: Pane) => Promise<boolean>);
+
 /**
  * An open (or about to be opened) tap on one pane: a temporary file of its
  * own, or a reader of the pane's persistent output log (`log.ts`) from the
@@ -60,10 +63,13 @@ export class PaneTap {
   static async open(
     pane: Pane,
     socketDir: string,
-    options: { settle?: boolean; startLog?: boolean } = {},
+    options: { settle?: boolean; startLog?: LogStart } = {},
   ): Promise<PaneTap | null> {
+    const start = options.startLog ?? false;
     const log = PaneLog.find(pane, socketDir) ??
-      (options.startLog && !pane.info.panePipe ? await PaneLog.open(pane, socketDir) : null);
+      (!pane.info.panePipe && (typeof start === "boolean" ? start : await start(pane))
+        ? await PaneLog.open(pane, socketDir)
+        : null);
     if (log === null) return PaneTap.create(pane, socketDir);
     const tap = new PaneTap(pane, log.dir, null, log);
     // Bytes the pane printed before now must not count as output after it.

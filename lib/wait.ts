@@ -20,7 +20,7 @@ import { UsageError } from "./errors.ts";
 import type { LineMatcher } from "./lines.ts";
 import type { Pane, PaneSnapshot } from "./pane.ts";
 import { TerminalLines } from "./render.ts";
-import { PaneTap } from "./tap.ts";
+import { type LogStart, PaneTap } from "./tap.ts";
 import { type Probe, type UntilOptions, type Verdict, waitUntil } from "./until.ts";
 
 /**
@@ -109,11 +109,12 @@ export interface NewTextOptions extends Omit<WaitOptions, "after" | "tap" | "his
   /**
    * With `socketDir`: start the pane's persistent output log when it has none
    * (and no other pipe), as create-session does, so this and later reads use
-   * it instead of opening and closing a pipe of their own. The tools ask it
-   * for registered sessions, whose output folder kill-session and
+   * it instead of opening and closing a pipe of their own: `true`, or a test
+   * of the pane asked only then. The tools ask it for registered sessions'
+   * panes (`Context.registered`), whose output folder kill-session and
    * cleanup-sessions remove.
    */
-  startLog?: boolean;
+  startLog?: LogStart;
 }
 
 /**

@@ -401,9 +401,11 @@ Deno.test("a registered session's pane keeps its output log from the first tap o
   await started(box, sock, "reg", BASH, "$ ");
   await started(box, sock, "waits", BASH, "$ ");
   await started(box, sock, "raw", BASH, "$ ");
+  await started(box, sock, "named", BASH, "$ ");
   await box.writeSessions({
     reg: entry(sock, "reg:0.0", "shell"),
     waits: entry(sock, "waits:0.0", "shell"),
+    other: entry(sock, "named:0.0", "shell"),
   });
   const piped = async (name: string) =>
     (await box.tmux(sock, "display", "-p", "-t", `=${name}:`, "#{pane_pipe}")).trim();
@@ -447,6 +449,13 @@ Deno.test("a registered session's pane keeps its output log from the first tap o
     const sent = await box.run("safe-send", ["-s", "waits", "-c", "echo done", "-w", "^done$"]);
     equal(sent.code, 0, sent.stderr);
     assertEquals(logs("waits"), [log], "the same log");
+  });
+
+  await t.step("run -t -S on a registered session's pane starts its log too", async () => {
+    const r = await box.run("run", ["-t", "named:0.0", "-S", sock, "-c", "echo named"]);
+    assertEquals([r.code, r.stdout], [0, "named\n"], r.stderr);
+    equal(await piped("named"), "1");
+    equal(logs("named").length, 1);
   });
 
   await t.step("run -t -S on an unregistered pane leaves no pipe behind", async () => {

@@ -192,7 +192,8 @@ await runTool({
     );
 
     const context = new Context();
-    const { server, target, entry } = await context.locate(flags, { touch: true });
+    const located = await context.locate(flags, { touch: true });
+    const { server, target, entry } = located;
     const socketDir = context.paths.socketDir;
     // A cursor (--json) needs the pane's output log; the run then reads that log.
     const log = flags.json ? await openLog(server, target, socketDir) : null;
@@ -211,7 +212,7 @@ await runTool({
         waitMs: timeout * 1000,
         maxLines,
         socketDir,
-        startLog: entry !== undefined,
+        startLog: context.registered(located),
       });
 
     const failed = (message: string, code: number, extra: Record<string, unknown> = {}) => {

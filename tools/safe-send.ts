@@ -194,9 +194,8 @@ await runTool({
     }
 
     const context = new Context();
-    const { server, target, entry } = await context.locate({ ...flags, socketName }, {
-      touch: true,
-    });
+    const located = await context.locate({ ...flags, socketName }, { touch: true });
+    const { server, target } = located;
     if (matcher) progress?.(`Will wait up to ${timeout}s for pattern '${pattern}'`);
     const outcome = await safeSend(server, target, {
       fail,
@@ -216,7 +215,7 @@ await runTool({
       intervalMs: interval * 1000,
       onProgress: progress,
       socketDir: context.paths.socketDir,
-      startLog: entry !== undefined,
+      startLog: context.registered(located),
       output: flags.print,
       cursor: flags.json,
       confirmEnter: !flags["no-enter-check"],

@@ -123,7 +123,8 @@ await runTool({
       : compilePattern(flags.fail, { fixed: flags.fixed });
 
     const context = new Context();
-    const { pane, located: { target, entry } } = await context.pane(flags, { touch: true });
+    const { pane, located } = await context.pane(flags, { touch: true });
+    const { target } = located;
     const wait = {
       matcher,
       fail,
@@ -137,7 +138,7 @@ await runTool({
       ? await waitForNewText(pane, {
         ...wait,
         socketDir: context.paths.socketDir,
-        startLog: entry !== undefined,
+        startLog: context.registered(located),
       })
       : await waitForText(pane, { ...wait, history: lines });
     if (flags.json) {
