@@ -52,8 +52,10 @@ export interface BenchCase {
    * the tool starts; the measured figure is the time from then to exit.
    */
   reaction?: { delayMs: number; trigger: (ctx: RunContext) => Promise<void> };
-  /** Goal for the median, ms. */
+  /** Goal for the median (or `goalStat`), ms. */
   goalMs?: number;
+  /** The figure `goalMs` is for (default the median). */
+  goalStat?: "median" | "p95";
   /** Peak memory goal of this case, MiB (default {@link MEMORY_GOAL_MIB}, judged per tool). */
   memoryGoalMiB?: number;
   /**
@@ -272,8 +274,9 @@ export const CASES: BenchCase[] = [
   ),
   tool("wait-for-text", ["-s", "bench-wait", "--idle", "0.3", "-T", "10"], {
     id: "wait-for-text --idle 0.3 (last output -> exit)",
-    // The issue's goal: within 0.3 s + 30 ms of the last output.
+    // The issue's goal: within 0.3 s + 30 ms of the last output, at p95.
     goalMs: 330,
+    goalStat: "p95",
     reaction: {
       // Output every 50 ms from the start for 0.5 s: the figure is from the last line to the exit.
       delayMs: 0,

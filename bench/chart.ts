@@ -18,6 +18,8 @@ export interface Stats {
   min: number;
   /** Slowest run. */
   max: number;
+  /** 95th percentile (nearest rank): with fewer than 20 runs, the slowest. */
+  p95: number;
   /** Number of runs. */
   n: number;
 }
@@ -44,8 +46,10 @@ export interface CaseResult {
   tmuxCalls?: { min: number; max: number; calls: string[] };
   /** Peak resident memory (max RSS) over the probe runs, MiB. */
   peakMiB?: number;
-  /** Goal for the median, ms. */
+  /** Goal for the median (or `goalStat`), ms. */
   goalMs?: number;
+  /** The figure `goalMs` is for (default the median). */
+  goalStat?: "median" | "p95";
 }
 
 /** A goal and how it went. */

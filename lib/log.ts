@@ -304,10 +304,13 @@ export class PaneLog {
    * segments holding `from` have been removed, reading starts at the oldest
    * one kept (`from` of the result says where).
    */
-  read(from: number, to = this.#end()): LogRead {
+  read(from: number, to?: number): LogRead {
+    // One listing of the folder gives both ends (a read is a hot path of waits).
+    const segments = this.#segments();
+    to ??= this.#endOf(segments);
     const chunks: Uint8Array[] = [];
     let at = from;
-    const first = this.start();
+    const first = segments.length === 0 ? 0 : segments[0] * this.segmentBytes;
     if (at < first) at = first;
     const begin = at;
     while (at < to) {
@@ -371,7 +374,11 @@ export class PaneLog {
   }
 
   #end(): number {
-    const segments = this.#segments();
+    return this.#endOf(this.#segments());
+  }
+
+  /** The log's end, given its segment numbers. */
+  #endOf(segments: number[]): number {
     const last = segments.at(-1);
     if (last === undefined) return 0;
     try {

@@ -39,6 +39,13 @@ export interface Probe<T> {
    */
   test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<T>;
   /**
+   * A verdict reached without looking at the pane (a probe that reads the
+   * pane's tapped output): asked before each look but the first; a `done`
+   * ends the wait with no tmux call (with `idleMs`, only a `now` one).
+   * What it read is what the look's {@link Probe.test} then goes on from.
+   */
+  early?(): Verdict<T>;
+  /**
    * Look again after at most this many milliseconds even if the pane reports
    * no change (optional; `undefined`: only on changes and the heartbeat).
    */
@@ -186,8 +193,15 @@ export async function waitUntil<T>(
       signal?.throwIfAborted();
       const bound = first ? Math.max(remaining(), FIRST_LOOK_MIN_MS) : remaining();
       if (bound <= 0) return { kind: "timed_out" };
-      first = false;
+      // Taken before anything is read: output after it wakes the wait again.
       const seen = client?.seq ?? 0;
+      if (!first) {
+        const early = probe.early?.();
+        if (typeof early === "object" && (idleMs === undefined || early.now)) {
+          return { kind: "done", value: early.done };
+        }
+      }
+      first = false;
       lastLookAt = performance.now();
       const result = await look(bound);
       if ("kind" in result) return result;

@@ -158,6 +158,11 @@ interface LineView {
    * redone.
    */
   lines(snapshot: PaneSnapshot, lastTry: boolean): { lines: string[]; more: boolean } | "recapture";
+  /**
+   * The lines to check now, read without a look at the pane (a tap's view):
+   * the next {@link LineView.lines} returns them again, with the look's.
+   */
+  early?(): string[];
   /** Whether the pane has printed since the anchor (for the full screen); updates the view. */
   printed(snapshot: PaneSnapshot): boolean;
   /** The text looked at last (a timed-out wait reports it). */
@@ -201,6 +206,12 @@ class LineWait implements Probe<Found> {
     return this.#screen ? SCREEN : this.#view.capture();
   }
 
+  early(): Verdict<Found> {
+    // The full screen is read from a capture, never from the tap.
+    if (this.#screen || this.#view.early === undefined) return undefined;
+    return this.#check(this.#view.early());
+  }
+
   test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<Found> {
     if (this.#fullScreen && snapshot.state.alternateOn !== this.#screen) {
       // The program entered or left the alternate screen: capture what now counts.
@@ -222,12 +233,17 @@ class LineWait implements Probe<Found> {
       if (seen === "recapture") return seen;
       ({ lines, more } = seen);
     }
+    return this.#check(lines) ??
+      (this.#matcher === undefined ? { done: { kind: "quiet" } } : more ? "soon" : undefined);
+  }
+
+  /** The first failure or match among `lines`. */
+  #check(lines: readonly string[]): { done: Found; now?: boolean } | undefined {
     for (const line of lines) {
       if (this.#fail?.(line)) return { done: { kind: "failed", line }, now: true };
       if (this.#matcher?.(line)) return { done: { kind: "matched", line } };
     }
-    if (this.#matcher === undefined) return { done: { kind: "quiet" } };
-    return more ? "soon" : undefined;
+    return undefined;
   }
 }
 
@@ -334,7 +350,21 @@ class StreamAfter implements LineView {
     return true;
   }
 
+  #early?: { lines: string[]; more: boolean };
+
+  early(): string[] {
+    this.#early = this.#look();
+    return this.#early.lines;
+  }
+
   lines() {
+    const early = this.#early;
+    this.#early = undefined;
+    return early ?? this.#look();
+  }
+
+  /** Reads the tap: the lines not checked yet, and whether more may be on its way. */
+  #look(): { lines: string[]; more: boolean } {
     if (!this.#read()) return { lines: [], more: this.#quiet < 2 };
     return { lines: this.#newLines(), more: true };
   }
@@ -386,8 +416,8 @@ function afterCursor(rows: readonly string[], column: number): string[] {
 }
 
 /** A tap read that finds nothing looks again this many times, this far apart (ms). */
-const TRAIL_LOOKS = 4;
-const TRAIL_STEP_MS = 0.5;
+const TRAIL_LOOKS = 10;
+const TRAIL_STEP_MS = 0.2;
 const TRAIL_SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** How many lines a timed-out stream wait reports as its last text. */
