@@ -440,10 +440,24 @@ Deno.test("a registered session's pane keeps its output log from the first tap o
   });
 
   await t.step("wait-for-text --new -s and safe-send -w -s start it too", async () => {
-    const wait = box.run("wait-for-text", ["-s", "waits", "--new", "-p", "^ready$", "-T", "15"]);
-    await waitUntil(async () => await piped("waits") === "1", { message: "the wait's log" });
-    await box.tmux(sock, "send-keys", "-t", "=waits:", "echo ready", "Enter");
-    equal((await wait).code, 0);
+    // A line every 0.2 s: one comes after the wait has begun, whenever that is.
+    const loop = "for i in $(seq 100); do echo ready; sleep 0.2; done";
+    await box.tmux(sock, "send-keys", "-t", "=waits:", loop, "Enter");
+    const wait = await box.run("wait-for-text", [
+      "-s",
+      "waits",
+      "--new",
+      "-p",
+      "^ready$",
+      "-T",
+      "15",
+    ]);
+    equal(wait.code, 0, wait.stderr);
+    equal(await piped("waits"), "1");
+    await box.tmux(sock, "send-keys", "-t", "=waits:", "C-c");
+    await waitUntil(async () =>
+      (await box.tmux(sock, "capture-pane", "-p", "-t", "=waits:")).trimEnd().endsWith("$")
+    );
     const [log] = logs("waits");
     assert(log !== undefined, "a log folder");
     const sent = await box.run("safe-send", ["-s", "waits", "-c", "echo done", "-w", "^done$"]);
