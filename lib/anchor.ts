@@ -28,18 +28,35 @@ export interface AfterSend {
  * the first line is then kept as the first output line.
  */
 export function outputAfterSend(captured: readonly string[], sent = ""): string[] {
-  const [firstTyped, ...further] = sent.split("\n").map((line) => line.trimEnd());
-  const echo = further.filter((l) => l !== "");
-  const lines = captured.slice(1).filter((line) => {
-    const text = line.trimEnd();
-    return !echo.some((typed) => text.endsWith(typed));
-  });
-  const first = captured[0] ?? "";
-  const at = firstTyped === "" ? -1 : first.lastIndexOf(firstTyped);
-  const glued = at === -1 ? "" : first.slice(at + firstTyped.length);
-  if (glued.trimEnd() !== "") lines.unshift(glued);
+  const lines = captured.slice(1).filter(notEcho(sent));
+  const glued = gluedOutput(captured[0] ?? "", sent);
+  if (glued !== "") lines.unshift(glued);
   while (lines.length > 0 && lines.at(-1) === "") lines.pop();
   return lines;
+}
+
+/**
+ * Of the first logical line after a send (the prompt row with the echo),
+ * the output the join glued after the typed text (see
+ * {@link outputAfterSend}); empty when there is none.
+ */
+export function gluedOutput(first: string, sent = ""): string {
+  const typed = sent.split("\n")[0].trimEnd();
+  const at = typed === "" ? -1 : first.lastIndexOf(typed);
+  const glued = at === -1 ? "" : first.slice(at + typed.length);
+  return glued.trimEnd() === "" ? "" : glued;
+}
+
+/**
+ * Whether a line after the first is output, not the echo of a further line
+ * of the sent text (see {@link outputAfterSend}).
+ */
+export function notEcho(sent = ""): (line: string) => boolean {
+  const echo = sent.split("\n").slice(1).map((line) => line.trimEnd()).filter((l) => l !== "");
+  return (line) => {
+    const text = line.trimEnd();
+    return !echo.some((typed) => text.endsWith(typed));
+  };
 }
 
 /**

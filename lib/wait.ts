@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type AfterSend, AnchoredView, outputAfterSend } from "./anchor.ts";
+import { type AfterSend, AnchoredView, gluedOutput, notEcho, outputAfterSend } from "./anchor.ts";
 import type { CaptureOptions } from "./capture.ts";
 import { UsageError } from "./errors.ts";
 import type { LineMatcher } from "./lines.ts";
@@ -316,9 +316,9 @@ class GridAfter implements LineView {
 
 /** The output lines after the anchor, read from the pane's tap. */
 class StreamAfter implements LineView {
-  lastText = "";
   readonly sent?: string;
   readonly #stream: TerminalLines;
+  /** The stream's lines (completed, then the one in progress) already checked. */
   #checked = 0;
   #quiet = 0;
   #printed = false;
@@ -393,14 +393,50 @@ class StreamAfter implements LineView {
       : outputAfterSend(all, this.after.sent);
   }
 
-  /** The output lines not checked yet (the last one again, as it may have grown). */
+  /** The last output lines (a timed-out wait reports them). */
+  get lastText(): string {
+    const from = Math.max(0, this.#stream.lineCount - LAST_TEXT_LINES);
+    return this.#output(from).lines.map((line) => line.text).slice(-LAST_TEXT_LINES).join("\n");
+  }
+
+  /**
+   * The output lines not checked yet (the last one again, as it may have
+   * grown). Only the stream's lines from there are rendered and filtered,
+   * so a wait over a long output costs what each read adds, not all of it
+   * again.
+   */
   #newLines(): string[] {
-    const lines = this.#all();
-    this.lastText = lines.slice(-LAST_TEXT_LINES).join("\n");
     // Lines matched before are not matched again; the last (maybe partial) one is.
-    const from = Math.max(0, this.#checked - 1);
-    this.#checked = lines.length;
-    return lines.slice(from);
+    const { lines, count } = this.#output(Math.max(0, this.#checked - 1));
+    // Checked up to the last output line kept (held-back trailing empty lines come again).
+    this.#checked = lines.length === 0 ? Math.min(this.#checked, count) : lines.at(-1)!.at + 1;
+    return lines.map((line) => line.text);
+  }
+
+  /**
+   * The output among the stream's lines from `from` on, each with the index
+   * of the stream line it came from, as {@link StreamAfter.output} gives it
+   * whole: after a send, the first line (the echo) gives only what the join
+   * glued to it, the echo of further sent lines is dropped, and trailing
+   * empty lines wait until more follows; `count` is the stream's line count
+   * (the line in progress included).
+   */
+  #output(from: number): { lines: { text: string; at: number }[]; count: number } {
+    const partial = this.#stream.partial;
+    const raw = this.#stream.lines(from);
+    if (partial !== "") raw.push(partial);
+    const count = from + raw.length;
+    const lines = raw.map((text, i) => ({ text, at: from + i }));
+    const sent = this.after.sent;
+    if (sent === undefined || this.after.anchor.alternateOn) return { lines, count };
+    const keep = notEcho(sent);
+    const output = lines.flatMap((line) => {
+      if (line.at > 0) return keep(line.text) ? [line] : [];
+      const glued = gluedOutput(line.text, sent);
+      return glued === "" ? [] : [{ text: glued, at: 0 }];
+    });
+    while (output.length > 0 && output.at(-1)!.text === "") output.pop();
+    return { lines: output, count };
   }
 }
 

@@ -398,3 +398,71 @@ Deno.test("wait-for-text: decimals for -T, --print-match, --tail", async (t) => 
     }
   });
 });
+
+Deno.test("a tapped wait read in pieces checks every line once and a growing line again", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await shell(box, sock, "pieces");
+
+  await t.step("a line printed in two parts matches whole", async () => {
+    const r = await box.run("safe-send", [
+      "-s",
+      "pieces",
+      "-c",
+      "printf 'abc'; sleep 0.3; printf 'def\\n'",
+      "-w",
+      "^abcdef$",
+      "-T",
+      "15",
+      "--print-match",
+    ]);
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "abcdef\n");
+  });
+
+  await t.step(
+    "many reads of a long output: the match late in it, every line printed",
+    async () => {
+      const r = await box.run("safe-send", [
+        "-s",
+        "pieces",
+        "-c",
+        "for i in $(seq 1 20); do seq $((i*1000-999)) $((i*1000)); echo; sleep 0.05; done; echo END",
+        "-w",
+        "^END$",
+        "-T",
+        "30",
+        "--print",
+      ]);
+      equal(r.code, 0, r.stderr);
+      const want = Array.from(
+        { length: 20 },
+        (_, i) =>
+          Array.from({ length: 1000 }, (_, j) => String(i * 1000 + j + 1)).join("\n") + "\n",
+      ).join("\n") + "\nEND\n";
+      equal(withoutPrompt(r.stdout), want);
+    },
+  );
+
+  await t.step("an empty line counts once something follows it", async () => {
+    await waitUntil(async () => (await screen(box, sock, "=pieces:")).trimEnd().endsWith("$"));
+    const r = await box.run("safe-send", [
+      "-s",
+      "pieces",
+      "-c",
+      "echo x; sleep 0.2; echo; sleep 0.2; echo y",
+      "-w",
+      "^$",
+      "-T",
+      "15",
+      "--print",
+    ]);
+    equal(r.code, 0, r.stderr);
+    equal(withoutPrompt(r.stdout), "x\n\ny\n");
+  });
+});
+
+/** Output printed up to the end of a wait, less the shell's prompt if it came in the same read. */
+function withoutPrompt(stdout: string): string {
+  return stdout.endsWith("\n$ \n") ? stdout.slice(0, -"$ \n".length) : stdout;
+}
