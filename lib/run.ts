@@ -861,6 +861,9 @@ export async function runCommand(
       returned: completeLines(reading),
       tty: view.tty,
     }, options.socketDir!);
+  } else {
+    // A connected server closes the pipe with a command its client runs in order: no wait.
+    tap?.closeVia((args) => server.send(args));
   }
   return await outcomeOf(followed, reading, reading.output, {
     runId,

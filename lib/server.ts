@@ -99,6 +99,8 @@ export class Server implements PaneServer {
   /** The tmux executable (`undefined`: `tmux` on PATH). */
   readonly program?: string;
   #persistent = false;
+  /** The command client last handed out (for {@link Server.send}). */
+  #attached: ControlClient | null = null;
   #command?: Promise<ControlClient | null>;
   #commandFailedAt = -Infinity;
   readonly #watchers = new Map<string, Promise<ControlClient | null>>();
@@ -260,10 +262,21 @@ export class Server implements PaneServer {
     }
   }
 
+  /**
+   * Hands a command to the command client of a connected server without
+   * waiting for its answer (see `ControlClient.send`): it runs before any
+   * later command of this server. `false` when no client is attached (the
+   * caller then runs the command itself).
+   */
+  send(args: readonly string[]): boolean {
+    const client = this.#attached;
+    return this.#persistent && client !== null && !client.closed && client.send(args);
+  }
+
   /** The command client, attaching one when there is none (or it ended). */
   async #commandClient(): Promise<ControlClient | null> {
     const current = await this.#command;
-    if (current && !current.closed) return current;
+    if (current && !current.closed) return this.#attached = current;
     if (performance.now() - this.#commandFailedAt < REATTACH_AFTER_MS) return null;
     const client = await this.#live(
       () => this.#command,
@@ -276,7 +289,7 @@ export class Server implements PaneServer {
       await client?.close();
       return null;
     }
-    return client;
+    return this.#attached = client;
   }
 
   /** Every pane of the server (one `list-panes -a` call), or `null` when no server runs. */

@@ -126,6 +126,26 @@ Deno.test("each tool works on real tmux, and the CLI sees the same registry", as
     equal(String(done.output).split("\n").at(-1), "hi Ada");
   });
 
+  await t.step("run in a pane of no registered session leaves no pipe behind", async () => {
+    const socket = defaultSocket(box);
+    await box.newSession(socket, "raw", ["env", "PS1=$ ", "bash", "--norc", "--noprofile"]);
+    await waitUntil(async () =>
+      (await box.tmux(socket, "capture-pane", "-p", "-t", "=raw:")).trimStart().startsWith("$")
+    );
+    const result = structured(
+      await call("run", { target: "raw:0.0", socket, command: "echo raw" }) as never,
+    );
+    deepEqual([result.kind, result.output, result.exitCode], ["completed", "raw", 0]);
+    // The pipe is closed by a command the server's client runs after the reply: wait for it.
+    await waitUntil(async () =>
+      (await box.tmux(socket, "display", "-p", "-t", "=raw:", "#{pane_pipe}")).trim() === "0"
+    );
+    const taps = await Array.fromAsync(Deno.readDir(`${box.socketDir}/.ctmux/tap`))
+      .catch(() => []);
+    deepEqual(taps, []);
+    await box.tmux(socket, "kill-session", "-t", "=raw");
+  });
+
   await t.step("run: Python code in the REPL the CLI made", async () => {
     await waitUntil(async () =>
       (await box.run("wait-for-text", ["-s", "cli-py", "-p", "^>>>", "-T", "10"])).code === 0
