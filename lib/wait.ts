@@ -86,6 +86,9 @@ export async function waitForText(pane: Pane, options: WaitOptions): Promise<Wai
     : new RecentLines(options.history ?? 1000);
   const probe = new LineWait(view, options);
   const outcome = await waitUntil(pane, probe, options);
+  if (outcome.kind === "timed_out" && view instanceof RecentLines) {
+    await view.complete(pane, options.signal);
+  }
   options.collect?.(probe.output());
   switch (outcome.kind) {
     case "done":
@@ -247,18 +250,57 @@ class LineWait implements Probe<Found> {
   }
 }
 
-/** The last `history` lines of history and the screen. */
+/**
+ * The last `history` lines of history and the screen. The first look reads
+ * them all; a later one reads the screen and the last {@link RECENT_WINDOW}
+ * rows of history, which is enough when fewer rows scrolled into the
+ * history since the look before (history lines do not change, and those
+ * were looked at then); when more did, or the history is full (its size no
+ * longer tells), the look is redone whole.
+ */
 class RecentLines implements LineView {
   lastText = "";
+  /** The history size at the last look, once one covered everything new. */
+  #historySize?: number;
+  #window = false;
   constructor(private readonly history: number) {}
 
   capture(): CaptureOptions {
-    return { history: this.history, join: true, trimTrailingBlank: true };
+    this.#window = this.#historySize !== undefined && this.history > RECENT_WINDOW;
+    const history = this.#window ? RECENT_WINDOW : this.history;
+    return { history, join: true, trimTrailingBlank: true };
   }
 
-  lines({ lines }: PaneSnapshot) {
+  lines({ lines, state }: PaneSnapshot, lastTry: boolean) {
+    if (this.#window && !lastTry) {
+      const scrolled = state.historySize - this.#historySize!;
+      const full = state.historySize >= state.historyLimit;
+      if (scrolled < 0 || scrolled >= RECENT_WINDOW || full) {
+        this.#historySize = undefined;
+        return "recapture" as const;
+      }
+    }
+    this.#historySize = state.historySize;
     this.lastText = lines.join("\n");
-    return { lines, more: false };
+    // A window that starts inside the history may start with the tail of a wrapped line (-J
+    // joins only what it reads): that line is older than anything new, and was looked at whole.
+    const cut = this.#window && !lastTry && state.historySize > RECENT_WINDOW;
+    return { lines: cut ? lines.slice(1) : lines, more: false };
+  }
+
+  /** After a look that read a window: every line again, for a timed-out wait's report. */
+  async complete(pane: Pane, signal?: AbortSignal): Promise<void> {
+    if (!this.#window) return;
+    try {
+      this.#window = false;
+      const { lines } = await pane.snapshot(
+        { history: this.history, join: true, trimTrailingBlank: true },
+        { signal },
+      );
+      this.lastText = lines.join("\n");
+    } catch {
+      // The pane went away: report the window read last.
+    }
   }
 
   printed(): boolean {
@@ -450,6 +492,9 @@ function afterCursor(rows: readonly string[], column: number): string[] {
   while (lines.length > 0 && lines.at(-1)!.trimEnd() === "") lines.pop();
   return lines;
 }
+
+/** History rows a look of {@link RecentLines} after the first reads (when that covers what is new). */
+const RECENT_WINDOW = 200;
 
 /** A tap read that finds nothing looks again this many times, this far apart (ms). */
 const TRAIL_LOOKS = 10;

@@ -466,3 +466,39 @@ Deno.test("a tapped wait read in pieces checks every line once and a growing lin
 function withoutPrompt(stdout: string): string {
   return stdout.endsWith("\n$ \n") ? stdout.slice(0, -"$ \n".length) : stdout;
 }
+
+Deno.test("a wait's later looks read a window of history, and all of it after a burst", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await shell(box, sock, "burst");
+  // The match scrolls 500 rows up at once, past the window a later look reads (200 rows).
+  await type(box, sock, "burst", "sleep 1; echo MARK-$((6*7)); seq 1 500");
+  const r = await box.run("wait-for-text", [
+    "-s",
+    "burst",
+    "-p",
+    "^MARK-42$",
+    "--print-match",
+    "-T",
+    "20",
+  ]);
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "MARK-42\n");
+});
+
+Deno.test("a timed-out wait returns all the lines it searches, not the last look's window", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await shell(box, sock, "report");
+  await type(box, sock, "report", "seq 1 1500");
+  await waitUntil(async () => /^1500$/m.test(await screen(box, sock, "=report:")));
+  // Output during the wait: its later looks read a window of the history.
+  await type(box, sock, "report", "for i in 1 2 3 4; do sleep 0.2; echo tick$i; done");
+  const context = await box.context();
+  const outcome = await waitForText({ session: "report", context, pattern: "NEVER", waitMs: 1500 });
+  equal(outcome.kind, "timed_out");
+  const lines = outcome.kind === "timed_out" ? outcome.lastText.split("\n") : [];
+  assert(lines.length > 1000, `${lines.length} lines`);
+  assert(lines.includes("600"), "a line 900 rows up is there");
+  assert(lines.includes("tick4"), "the last output too");
+});
