@@ -163,7 +163,7 @@ try {
   // Wait reaction: the text is written to the pane's tty once the wait runs. The tty is opened
   // once, and the clock starts as the one write call that puts the text there begins (opening
   // the file for each write would count the bench's own file calls as the server's reaction).
-  const waitRuns = Math.min(RUNS, 60);
+  const waitRuns = RUNS;
   using tty = Deno.openSync(world.waitPaneTty, { write: true, append: true });
   const encoder = new TextEncoder();
   const reaction = await sample(waitRuns, async (i) => {
@@ -212,7 +212,7 @@ try {
 
   // A Python print round trip through run.
   const py = { target: "bench-py:0.0", socket: sock };
-  const printRuns = Math.min(RUNS, 100);
+  const printRuns = RUNS;
   const printed = await sample(printRuns, (i) =>
     timed(async () => {
       const result = await call("run", { ...py, command: `print(${i}+1)` });

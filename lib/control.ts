@@ -77,6 +77,13 @@ export interface PaneEvents {
    * its answer; `false` when it cannot (the caller then runs it itself).
    */
   send?(args: readonly string[]): boolean;
+  /**
+   * Hands `listener` the text of every `%output` of the pane from now on
+   * (decoded); returns what stops it. tmux may leave output out of control
+   * mode (a client that falls behind): a listener must not rely on seeing
+   * everything.
+   */
+  listen?(listener: (text: string) => void): () => void;
 }
 
 /**
@@ -137,6 +144,7 @@ export class ControlClient implements AsyncDisposable {
   readonly #reading: Promise<void>;
   readonly #pane?: string;
   readonly #onOutput?: (text: string, pane: string) => void;
+  readonly #listeners = new Set<{ pane?: string; hear: (text: string) => void }>();
   #attached?: (ok: boolean) => void;
 
   private constructor(child: Deno.ChildProcess, options: AttachOptions) {
@@ -266,6 +274,16 @@ export class ControlClient implements AsyncDisposable {
   }
 
   /**
+   * Hands `hear` the decoded text of every `%output` of `pane` (default:
+   * the pane given at attach, or every pane) from now on; returns what stops it.
+   */
+  listen(hear: (text: string) => void, pane: string | undefined = this.#pane): () => void {
+    const listener = { pane, hear };
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
    * The events of `pane` through this client, for a waiter that shares it:
    * closing the view leaves the client attached and calls `release` (once).
    */
@@ -285,6 +303,7 @@ export class ControlClient implements AsyncDisposable {
       },
       changed: (since, timeoutMs, signal) => client.changed(since, timeoutMs, signal, pane),
       send: (args) => !released && client.send(args),
+      listen: (hear) => client.listen(hear, pane),
       close: () => {
         if (!released) {
           released = true;
@@ -418,8 +437,12 @@ export class ControlClient implements AsyncDisposable {
     if (line.startsWith("%output ") || line.startsWith("%extended-output ")) {
       const pane = line.split(" ", 2)[1];
       if (this.#pane === undefined || pane === this.#pane) {
-        if (this.#onOutput && line.startsWith("%output ")) {
-          this.#onOutput(decodeOutput(line.slice(9 + pane.length)), pane);
+        if ((this.#onOutput || this.#listeners.size > 0) && line.startsWith("%output ")) {
+          const text = decodeOutput(line.slice(9 + pane.length));
+          this.#onOutput?.(text, pane);
+          for (const listener of this.#listeners) {
+            if (listener.pane === undefined || listener.pane === pane) listener.hear(text);
+          }
         }
       }
       this.#allOutput++;

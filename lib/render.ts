@@ -96,6 +96,16 @@ export class TerminalLines {
     this.#text(this.#decoder.decode(chunk, { stream: true }));
   }
 
+  /** Renders the next part of the stream, already decoded. */
+  writeText(text: string): void {
+    this.#text(text);
+  }
+
+  /** Whether the stream is on the alternate screen now (what is drawn there is left out). */
+  get alternate(): boolean {
+    return this.#alternate;
+  }
+
   /** The line in progress (text after the last line break). */
   get partial(): string {
     return this.#cells === null ? this.#plain : this.#cells.join("");

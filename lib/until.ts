@@ -46,6 +46,11 @@ export interface Probe<T> {
    */
   early?(): Verdict<T>;
   /**
+   * The pane's output as control mode reports it, from when the wait's
+   * client attached (for {@link Probe.early}; parts may be missing).
+   */
+  heard?(text: string): void;
+  /**
    * Look again after at most this many milliseconds even if the pane reports
    * no change (optional; `undefined`: only on changes and the heartbeat).
    */
@@ -137,6 +142,8 @@ export async function waitUntil<T>(
   const pollMs = Math.max(MIN_INTERVAL_MS, options.intervalMs ?? 500);
   const gapMs = pane.server.persistent ? CONNECTED_GAP_MS : MIN_GAP_MS;
   let client: PaneEvents | null = null;
+  let unlisten: (() => void) | undefined;
+  const hear = probe.heard?.bind(probe);
   let session = "";
   let events = options.events ?? true;
   let lastLookAt = -Infinity;
@@ -220,6 +227,7 @@ export async function waitUntil<T>(
           signal,
         });
         signal?.throwIfAborted();
+        if (client !== null && hear) unlisten = client.listen?.(hear);
         if (client === null) {
           events = false;
           progress(`Control mode unavailable; polling every ${pollMs / 1000}s`);
@@ -231,6 +239,7 @@ export async function waitUntil<T>(
       } else if (client !== null && snapshot.state.session !== session) {
         // Notifications only cover the attached session.
         progress("Pane moved to another session; polling");
+        unlisten?.();
         await client.close();
         client = null;
         events = false;
@@ -259,6 +268,7 @@ export async function waitUntil<T>(
         signal?.throwIfAborted();
         if (wake === "closed") {
           // The session or server may be gone; the next look tells. If not, poll.
+          unlisten?.();
           await client.close();
           client = null;
           events = false;
@@ -271,6 +281,7 @@ export async function waitUntil<T>(
       }
     }
   } finally {
+    unlisten?.();
     options.onEnd?.((args) => client?.send?.(args) ?? false);
     await client?.close();
   }

@@ -162,10 +162,13 @@ interface LineView {
    */
   lines(snapshot: PaneSnapshot, lastTry: boolean): { lines: string[]; more: boolean } | "recapture";
   /**
-   * The lines to check now, read without a look at the pane (a tap's view):
-   * the next {@link LineView.lines} returns them again, with the look's.
+   * The lines to check now, read without a look at the pane (a tap's view,
+   * or the output heard): a tap's next {@link LineView.lines} returns them
+   * again, with the look's.
    */
   early?(): string[];
+  /** The pane's output as control mode reports it (see `Probe.heard`). */
+  heard?(text: string): void;
   /** Whether the pane has printed since the anchor (for the full screen); updates the view. */
   printed(snapshot: PaneSnapshot): boolean;
   /** The text looked at last (a timed-out wait reports it). */
@@ -213,6 +216,10 @@ class LineWait implements Probe<Found> {
     // The full screen is read from a capture, never from the tap.
     if (this.#screen || this.#view.early === undefined) return undefined;
     return this.#check(this.#view.early());
+  }
+
+  heard(text: string): void {
+    this.#view.heard?.(text);
   }
 
   test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<Found> {
@@ -281,11 +288,47 @@ class RecentLines implements LineView {
       }
     }
     this.#historySize = state.historySize;
+    this.#alternate = state.alternateOn;
     this.lastText = lines.join("\n");
     // A window that starts inside the history may start with the tail of a wrapped line (-J
     // joins only what it reads): that line is older than anything new, and was looked at whole.
     const cut = this.#window && !lastTry && state.historySize > RECENT_WINDOW;
     return { lines: cut ? lines.slice(1) : lines, more: false };
+  }
+
+  /**
+   * The pane's output since the wait's client attached, rendered: a line
+   * printed whole there (not the first, which began mid-line) is a line of
+   * the pane, so a match among them ends the wait with no look (the looks
+   * still check the pane itself: output control mode left out, a screen
+   * drawn in place). Kept to the line in progress once checked.
+   */
+  #heard?: TerminalLines;
+  /** Heard lines checked already; the first heard line never is (it began mid-line). */
+  #heardChecked = 1;
+  /** The alternate screen was on at the last look (a full-screen program's drawing is no line). */
+  #alternate = false;
+
+  heard(text: string): void {
+    this.#heard ??= new TerminalLines(undefined, { alternate: this.#alternate });
+    this.#heard.writeText(text);
+  }
+
+  early(): string[] {
+    const stream = this.#heard;
+    if (stream === undefined) return [];
+    const count = stream.lineCount;
+    const partial = stream.partial;
+    const lines = stream.lines(Math.min(this.#heardChecked, count), count);
+    // The line in progress counts once a line break came before it.
+    if (partial !== "" && count >= this.#heardChecked) lines.push(partial);
+    if (count >= this.#heardChecked) {
+      // Start afresh from the line in progress (a whole line now), so nothing piles up.
+      this.#heard = new TerminalLines(undefined, { alternate: stream.alternate });
+      this.#heard.writeText(partial);
+      this.#heardChecked = 0;
+    }
+    return lines;
   }
 
   /** After a look that read a window: every line again, for a timed-out wait's report. */

@@ -502,3 +502,42 @@ Deno.test("a timed-out wait returns all the lines it searches, not the last look
   assert(lines.includes("600"), "a line 900 rows up is there");
   assert(lines.includes("tick4"), "the last output too");
 });
+
+Deno.test("a wait ends on a whole line it hears, never on the tail of a line begun before", async (t) => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  await shell(box, sock, "mid");
+  const tty = (await box.tmux(sock, "display", "-p", "-t", "=mid:", "#{pane_tty}")).trim();
+  const attached = () =>
+    waitUntil(async () => (await box.tmux(sock, "list-clients", "-t", "=mid")).trim() !== "", {
+      message: "the wait's control client",
+    });
+
+  await t.step("text printed after the prompt is not a line of its own", async () => {
+    const wait = box.run("wait-for-text", ["-s", "mid", "-p", "^MARK$", "-T", "2"]);
+    await attached();
+    // The cursor is after "$ ": the pane's line reads "$ MARK".
+    await Deno.writeTextFile(tty, "MARK\r\n", { append: true });
+    const r = await wait;
+    equal(r.code, 1, r.stderr);
+    assert((await screen(box, sock, "=mid:")).includes("$ MARK"));
+  });
+
+  await t.step("a line printed whole matches", async () => {
+    await waitUntil(async () => (await box.tmux(sock, "list-clients", "-t", "=mid")).trim() === "");
+    const wait = box.run("wait-for-text", [
+      "-s",
+      "mid",
+      "-p",
+      "^MARK2$",
+      "-T",
+      "10",
+      "--print-match",
+    ]);
+    await attached();
+    await Deno.writeTextFile(tty, "\r\nMARK2\r\n", { append: true });
+    const r = await wait;
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "MARK2\n");
+  });
+});
