@@ -46,10 +46,11 @@ export interface Probe<T> {
    */
   early?(): Verdict<T>;
   /**
-   * The pane's output as control mode reports it, from when the wait's
-   * client attached (for {@link Probe.early}; parts may be missing).
+   * The pane's output as control mode reports it, from `since` (the
+   * `performance.now()` when the wait began to listen; for
+   * {@link Probe.early}; parts may be missing).
    */
-  heard?(text: string): void;
+  heard?(text: string, since: number): void;
   /**
    * Look again after at most this many milliseconds even if the pane reports
    * no change (optional; `undefined`: only on changes and the heartbeat).
@@ -227,7 +228,10 @@ export async function waitUntil<T>(
           signal,
         });
         signal?.throwIfAborted();
-        if (client !== null && hear) unlisten = client.listen?.(hear);
+        if (client !== null && hear) {
+          const since = performance.now();
+          unlisten = client.listen?.((text) => hear(text, since));
+        }
         if (client === null) {
           events = false;
           progress(`Control mode unavailable; polling every ${pollMs / 1000}s`);

@@ -168,7 +168,7 @@ interface LineView {
    */
   early?(): string[];
   /** The pane's output as control mode reports it (see `Probe.heard`). */
-  heard?(text: string): void;
+  heard?(text: string, since: number): void;
   /** Whether the pane has printed since the anchor (for the full screen); updates the view. */
   printed(snapshot: PaneSnapshot): boolean;
   /** The text looked at last (a timed-out wait reports it). */
@@ -218,8 +218,8 @@ class LineWait implements Probe<Found> {
     return this.#check(this.#view.early());
   }
 
-  heard(text: string): void {
-    this.#view.heard?.(text);
+  heard(text: string, since: number): void {
+    this.#view.heard?.(text, since);
   }
 
   test(snapshot: PaneSnapshot, lastTry: boolean): Verdict<Found> {
@@ -289,6 +289,7 @@ class RecentLines implements LineView {
     }
     this.#historySize = state.historySize;
     this.#alternate = state.alternateOn;
+    this.#look = { at: performance.now(), column: state.cursorX };
     this.lastText = lines.join("\n");
     // A window that starts inside the history may start with the tail of a wrapped line (-J
     // joins only what it reads): that line is older than anything new, and was looked at whole.
@@ -304,13 +305,27 @@ class RecentLines implements LineView {
    * drawn in place). Kept to the line in progress once checked.
    */
   #heard?: TerminalLines;
-  /** Heard lines checked already; the first heard line never is (it began mid-line). */
+  /**
+   * Heard lines checked already. The first heard line is not, unless it
+   * began at the start of a line: a look after the wait began to listen,
+   * and {@link HEARD_AFTER_MS} before the first output heard, found the
+   * cursor in the first column (output tmux handled before that look would
+   * have reached this process by then).
+   */
   #heardChecked = 1;
+  /** When the last look was read, and the cursor's column it found. */
+  #look?: { at: number; column: number };
   /** The alternate screen was on at the last look (a full-screen program's drawing is no line). */
   #alternate = false;
 
-  heard(text: string): void {
-    this.#heard ??= new TerminalLines(undefined, { alternate: this.#alternate });
+  heard(text: string, since: number): void {
+    if (this.#heard === undefined) {
+      const look = this.#look;
+      const lineStart = look !== undefined && look.at > since && look.column === 0 &&
+        performance.now() - look.at >= HEARD_AFTER_MS;
+      this.#heardChecked = lineStart ? 0 : 1;
+      this.#heard = new TerminalLines(undefined, { alternate: this.#alternate });
+    }
     this.#heard.writeText(text);
   }
 
@@ -535,6 +550,12 @@ function afterCursor(rows: readonly string[], column: number): string[] {
   while (lines.length > 0 && lines.at(-1)!.trimEnd() === "") lines.pop();
   return lines;
 }
+
+/**
+ * Output heard this long after a look that found the cursor in the first
+ * column is taken to begin a line (see {@link RecentLines}).
+ */
+const HEARD_AFTER_MS = 10;
 
 /** History rows a look of {@link RecentLines} after the first reads (when that covers what is new). */
 const RECENT_WINDOW = 200;

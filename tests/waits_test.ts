@@ -541,3 +541,35 @@ Deno.test("a wait ends on a whole line it hears, never on the tail of a line beg
     equal(r.stdout, "MARK2\n");
   });
 });
+
+Deno.test("a line the pane prints and erases before a look is still seen", async () => {
+  await using box = await Sandbox.create();
+  const sock = box.socket();
+  // cat waits with the cursor in the first column of an empty line.
+  await box.newSession(sock, "flash", ["cat"]);
+  const tty = (await box.tmux(sock, "display", "-p", "-t", "=flash:", "#{pane_tty}")).trim();
+  const wait = box.run("wait-for-text", [
+    "-t",
+    "flash",
+    "-S",
+    sock,
+    "-p",
+    "^GONE$",
+    "-T",
+    "10",
+    "--print-match",
+  ]);
+  await waitUntil(
+    async () => (await box.tmux(sock, "list-clients", "-t", "=flash")).trim() !== "",
+    {
+      message: "the wait's control client",
+    },
+  );
+  // Printed whole (after a line break: whatever the wait saw last), then the cursor goes up and
+  // the line is cleared: the pane never keeps it.
+  await Deno.writeTextFile(tty, "\r\nGONE\r\n\x1b[1A\x1b[2K", { append: true });
+  const r = await wait;
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "GONE\n");
+  equal((await screen(box, sock, "=flash:")).includes("GONE"), false);
+});
