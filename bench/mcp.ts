@@ -218,7 +218,7 @@ try {
       const result = await call("run", { ...py, command: `print(${i}+1)` });
       if (result.output !== String(i + 1)) throw new Error(`run: ${JSON.stringify(result)}`);
     }));
-  add("run print() in Python", printed, {
+  add("run print() in Python (a pane of no registered session)", printed, {
     cli: {
       id: "run -c 'print(N)' in Python",
       ...stats(
@@ -230,6 +230,25 @@ try {
     },
     goal: { stat: "p50", ms: 5 },
   });
+
+  // The same in a session the server made (registered: its output log is read, no pipe per run).
+  const made = { session: "bench-mcp-py" };
+  await call("create_session", { name: made.session, kind: "python" });
+  await call("wait", { ...made, pattern: "^>>>", waitMs: 15_000 });
+  const madePrinted = await sample(printRuns, (i) =>
+    timed(async () => {
+      const result = await call("run", { ...made, command: `print(${i}+1)` });
+      if (result.output !== String(i + 1)) throw new Error(`run: ${JSON.stringify(result)}`);
+    }));
+  add("run print() in Python (a session create_session made)", madePrinted, {
+    cli: {
+      id: "run -s NAME -c 'print(N)' in Python",
+      ...stats(
+        await sample(CLI_RUNS, (i) => cli("run", ["-s", made.session, "-c", `print(${i})`])),
+      ),
+    },
+  });
+  await call("kill_session", made);
 } finally {
   await client.close();
   const stderr = connection.stderr();
@@ -247,7 +266,7 @@ console.log(
   }`,
 );
 console.log(
-  "case".padEnd(44) + "p50".padStart(8) + "p95".padStart(8) + "   CLI median".padStart(14) +
+  "case".padEnd(56) + "p50".padStart(8) + "p95".padStart(8) + "   CLI median".padStart(14) +
     "  CLI/MCP" + "  goal",
 );
 for (const r of rows) {
@@ -257,7 +276,7 @@ for (const r of rows) {
   const cliText = r.cli ? r.cli.median.toFixed(1) : "";
   const ratio = r.cli ? `${(r.cli.median / r.p50).toFixed(0)}x` : "";
   console.log(
-    r.id.padEnd(44) + r.p50.toFixed(3).padStart(8) + r.p95.toFixed(3).padStart(8) +
+    r.id.padEnd(56) + r.p50.toFixed(3).padStart(8) + r.p95.toFixed(3).padStart(8) +
       cliText.padStart(14) + ratio.padStart(9) + "  " + goal,
   );
 }
