@@ -7,14 +7,7 @@
  *
  * @module
  */
-import {
-  MAX_LINES,
-  MAX_SECONDS,
-  MissingArgumentError,
-  parseNumber,
-  printJson,
-  runTool,
-} from "../lib/cli.ts";
+import { MAX_SECONDS, MissingArgumentError, parseNumber, printJson, runTool } from "../lib/cli.ts";
 import {
   SendFailedError,
   TmuxNotFoundError,
@@ -23,7 +16,8 @@ import {
   UsageError,
 } from "../lib/errors.ts";
 import { FAILED_EXIT, HEALTH_EXIT_CODES } from "../lib/cli/exits.ts";
-import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
+import { timeoutReport } from "../lib/cli/report.ts";
+import { waitExtras } from "../lib/cli/waits.ts";
 import { Context } from "../lib/context.ts";
 import { parseKeys } from "../lib/keys.ts";
 import { compilePattern } from "../lib/lines.ts";
@@ -168,21 +162,9 @@ await runTool({
       unit: "seconds",
       message: "interval must be a positive number",
     });
-    const idle = flags.idle === undefined ? undefined : parseNumber(flags.idle, {
-      max: MAX_SECONDS,
-      unit: "seconds",
-      message: "idle must be a positive number",
-    });
-    const tail = parseNumber(flags.tail ?? String(DEFAULT_TAIL), {
-      integer: true,
-      max: MAX_LINES,
-      message: "tail must be an integer",
-    });
+    const { idle, tail, fail } = waitExtras(flags);
     const pattern = flags.wait ?? "";
     const matcher = pattern === "" ? undefined : compilePattern(pattern);
-    const fail = flags.fail === undefined || flags.fail === ""
-      ? undefined
-      : compilePattern(flags.fail);
     if (fail && !matcher && idle === undefined) {
       throw new UsageError("Error: --fail needs -w or --idle (something to wait for)");
     }

@@ -14,7 +14,8 @@ import {
   runTool,
 } from "../lib/cli.ts";
 import { TmuxNotFoundError, UnsafePathError } from "../lib/errors.ts";
-import { DEFAULT_TAIL, timeoutReport } from "../lib/cli/report.ts";
+import { timeoutReport } from "../lib/cli/report.ts";
+import { waitExtras } from "../lib/cli/waits.ts";
 import { FAILED_EXIT } from "../lib/cli/exits.ts";
 import { Context } from "../lib/context.ts";
 import { cursorNow } from "../lib/cursor.ts";
@@ -107,20 +108,8 @@ await runTool({
       unit: "seconds",
       message: "interval must be a positive number",
     });
-    const idle = flags.idle === undefined ? undefined : parseNumber(flags.idle, {
-      max: MAX_SECONDS,
-      unit: "seconds",
-      message: "idle must be a number of seconds",
-    });
-    const tail = parseNumber(flags.tail ?? String(DEFAULT_TAIL), {
-      integer: true,
-      max: MAX_LINES,
-      message: "tail must be an integer",
-    });
+    const { idle, tail, fail } = waitExtras(flags, { fixed: flags.fixed });
     const matcher = pattern === "" ? undefined : compilePattern(pattern, { fixed: flags.fixed });
-    const fail = flags.fail === undefined || flags.fail === ""
-      ? undefined
-      : compilePattern(flags.fail, { fixed: flags.fixed });
 
     const context = new Context();
     const { pane, located } = await context.pane(flags, { touch: true });
