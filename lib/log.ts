@@ -34,6 +34,7 @@ import {
   ownerOfPane,
   sessionOutputDir,
 } from "./output.ts";
+import { pauseSync } from "./time.ts";
 
 /** Bytes per segment of a pane's log. */
 export const SEGMENT_BYTES = 1024 * 1024;
@@ -93,13 +94,6 @@ const SETTLE_STILL = 3;
 const SETTLE_MAX_STEPS = 30;
 /** How many settle steps a new log's folder may take to appear (its shell makes it). */
 const FOLDER_WAIT_STEPS = 100;
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks for `ms` (a few milliseconds; no timer is set up for it). */
-function pause(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
 
 /** The folder of a session's pane logs. */
 function logsDir(socketDir: string, owner: OutputOwner): string {
@@ -260,7 +254,7 @@ export class PaneLog {
     // The pipe's shell makes the folder: wait for it, so this process finds the log from now on.
     for (let i = 0; i < FOLDER_WAIT_STEPS; i++) {
       if (exists(join(log.dir, LIVE))) return log;
-      pause(SETTLE_STEP_MS);
+      pauseSync(SETTLE_STEP_MS);
     }
     return null;
   }
@@ -291,7 +285,7 @@ export class PaneLog {
     let end = this.#end();
     let still = 0;
     for (let step = 0; settle && still < SETTLE_STILL && step < SETTLE_MAX_STEPS; step++) {
-      pause(SETTLE_STEP_MS);
+      pauseSync(SETTLE_STEP_MS);
       const next = this.#end();
       still = next === end ? still + 1 : 0;
       end = next;

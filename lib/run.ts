@@ -76,6 +76,7 @@ import { promptPlan } from "./run/prompt.ts";
 import { pythonPlan } from "./run/python.ts";
 import { commandOfArgs, gridShellPlan, streamShellPlan } from "./run/shell.ts";
 import { type Foreground, ForegroundWatch } from "./run/waiting.ts";
+import { pauseSync } from "./time.ts";
 
 export { RUN_MODES, type RunMode } from "./run/modes.ts";
 export { commandOfArgs } from "./run/shell.ts";
@@ -447,11 +448,10 @@ type AnyProbe = GridProbe | StreamProbe;
  * end that soon, and the wait then needs no tmux call and no timer.
  */
 function endedAtOnce(probe: StreamProbe): boolean {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
   for (let look = 0; look < QUICK_LOOKS; look++) {
     const verdict = probe.test();
     if (typeof verdict === "object" && verdict.done === "completed") return true;
-    Atomics.wait(cell, 0, 0, QUICK_LOOK_MS);
+    pauseSync(QUICK_LOOK_MS);
   }
   return false;
 }

@@ -77,6 +77,17 @@ function afterDelay(ms: number, fn: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Blocks this thread for `ms` milliseconds (a few: nothing else runs
+ * meanwhile, and no timer is set up), for short looks at a file that
+ * another process is writing.
+ */
+export function pauseSync(ms: number): void {
+  Atomics.wait(SLEEPER, 0, 0, ms);
+}
+
 /** Waits `ms` milliseconds; resolves `false` at once if `signal` aborts first, else `true`. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);

@@ -22,6 +22,7 @@ import type { Pane, PaneSnapshot } from "./pane.ts";
 import { TerminalLines } from "./render.ts";
 import { type LogStart, PaneTap } from "./tap.ts";
 import { type Probe, type UntilOptions, type Verdict, waitUntil } from "./until.ts";
+import { pauseSync } from "./time.ts";
 
 /**
  * How a wait for text ended: a line matched the pattern, a line matched the
@@ -437,7 +438,7 @@ class StreamAfter implements LineView {
     let bytes = this.tap.read();
     // Output tmux just reported may still be on its way into the file: a few short looks first.
     for (let i = 0; bytes.length === 0 && this.#quiet === 0 && i < TRAIL_LOOKS; i++) {
-      Atomics.wait(TRAIL_SLEEPER, 0, 0, TRAIL_STEP_MS);
+      pauseSync(TRAIL_STEP_MS);
       bytes = this.tap.read();
     }
     if (bytes.length === 0) {
@@ -563,7 +564,6 @@ const RECENT_WINDOW = 200;
 /** A tap read that finds nothing looks again this many times, this far apart (ms). */
 const TRAIL_LOOKS = 10;
 const TRAIL_STEP_MS = 0.2;
-const TRAIL_SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** How many lines a timed-out stream wait reports as its last text. */
 const LAST_TEXT_LINES = 1000;
