@@ -210,24 +210,24 @@ try {
     goal: { stat: "p95", ms: 2 },
   });
 
-  // A Python print round trip through run.
-  const py = { target: "bench-py:0.0", socket: sock };
-  const printRuns = RUNS;
-  const printed = await sample(printRuns, (i) =>
-    timed(async () => {
-      const result = await call("run", { ...py, command: `print(${i}+1)` });
-      if (result.output !== String(i + 1)) throw new Error(`run: ${JSON.stringify(result)}`);
-    }));
-  add("run print() in Python (a pane of no registered session)", printed, {
-    cli: {
-      id: "run -c 'print(N)' in Python",
-      ...stats(
-        await sample(
-          CLI_RUNS,
-          (i) => cli("run", ["-t", "bench-py:0.0", "-S", sock, "-c", `print(${i})`]),
-        ),
-      ),
-    },
+  // A Python print round trip through run, in a pane (its target arguments) and by the CLI.
+  const pythonRuns = async (where: Record<string, unknown>, cliTarget: string[]) => ({
+    mcp: await sample(RUNS, (i) =>
+      timed(async () => {
+        const result = await call("run", { ...where, command: `print(${i}+1)` });
+        if (result.output !== String(i + 1)) throw new Error(`run: ${JSON.stringify(result)}`);
+      })),
+    cli: stats(await sample(CLI_RUNS, (i) => cli("run", [...cliTarget, "-c", `print(${i})`]))),
+  });
+
+  const unnamed = await pythonRuns({ target: "bench-py:0.0", socket: sock }, [
+    "-t",
+    "bench-py:0.0",
+    "-S",
+    sock,
+  ]);
+  add("run print() in Python (a pane of no registered session)", unnamed.mcp, {
+    cli: { id: "run -c 'print(N)' in Python", ...unnamed.cli },
     goal: { stat: "p50", ms: 5 },
   });
 
@@ -235,18 +235,9 @@ try {
   const made = { session: "bench-mcp-py" };
   await call("create_session", { name: made.session, kind: "python" });
   await call("wait", { ...made, pattern: "^>>>", waitMs: 15_000 });
-  const madePrinted = await sample(printRuns, (i) =>
-    timed(async () => {
-      const result = await call("run", { ...made, command: `print(${i}+1)` });
-      if (result.output !== String(i + 1)) throw new Error(`run: ${JSON.stringify(result)}`);
-    }));
-  add("run print() in Python (a session create_session made)", madePrinted, {
-    cli: {
-      id: "run -s NAME -c 'print(N)' in Python",
-      ...stats(
-        await sample(CLI_RUNS, (i) => cli("run", ["-s", made.session, "-c", `print(${i})`])),
-      ),
-    },
+  const registered = await pythonRuns(made, ["-s", made.session]);
+  add("run print() in Python (a session create_session made)", registered.mcp, {
+    cli: { id: "run -s NAME -c 'print(N)' in Python", ...registered.cli },
   });
   await call("kill_session", made);
 } finally {
