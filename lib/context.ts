@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Env, type Paths, processEnv, resolvePaths } from "./env.ts";
+import { type Env, type Paths, processEnv } from "./env.ts";
 import type { Pane } from "./pane.ts";
 import { type AccessOptions, AccessPolicy, type Action } from "./policy.ts";
 import { Registry } from "./registry.ts";
@@ -85,7 +85,8 @@ export class Context {
     this.env = options.env ?? processEnv();
     this.registry = options.registry ??
       new Registry({ env: this.env, cache: options.persistent ?? false });
-    this.paths = options.registry?.paths ?? resolvePaths(this.env);
+    // The registry resolved the paths from the same environment (or was given its own).
+    this.paths = this.registry.paths;
     this.program = options.program;
     this.persistent = options.persistent ?? false;
     if (options.access) {

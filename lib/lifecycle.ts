@@ -197,7 +197,7 @@ export async function createSession(
     const folder = dirname(socket);
     throw new TmuxCommandError(
       "new-session",
-      await isDirectory(folder)
+      await isFolder(folder)
         ? `no session was created on ${socket}`
         : `the socket's folder ${folder} does not exist`,
       0,
@@ -253,14 +253,6 @@ async function isFolder(path: string): Promise<boolean> {
     return (await runHelper("test", ["-d", path])).success;
   } catch {
     return true;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch {
-    return false;
   }
 }
 

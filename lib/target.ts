@@ -84,11 +84,11 @@ export async function resolveTarget(
   registry: Registry,
   options: ResolveOptions = {},
 ): Promise<ResolvedTarget> {
-  if (targetSource(flags) === "explicit" && flags.target === undefined) {
-    // A socket means nothing without a target: refuse it rather than act elsewhere.
-    throw new UsageError("A socket (-S/socket or -L/socketName) needs a target (-t/target)");
-  }
-  if (targetSource(flags) === "explicit" && flags.target !== undefined) {
+  if (targetSource(flags) === "explicit") {
+    if (flags.target === undefined) {
+      // A socket means nothing without a target: refuse it rather than act elsewhere.
+      throw new UsageError("A socket (-S/socket or -L/socketName) needs a target (-t/target)");
+    }
     const socket: Socket = flags.socket !== undefined
       ? { path: flags.socket }
       : flags.socketName !== undefined

@@ -122,7 +122,9 @@ await runTool({
     }
 
     if (flags["dry-run"]) {
-      const registered = await isRegisteredOn(registry, kill.name, socket);
+      // Found in the registry: registered on that socket; else the registry is asked.
+      const registered = resolved.entry !== undefined ||
+        await isRegisteredOn(registry, kill.name, socket);
       console.log("Dry-run mode: Would perform the following operations:");
       console.log(
         `  1. Kill tmux session: tmux -S "${socket}" kill-session -t "${kill.session}"`,
