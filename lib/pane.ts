@@ -187,14 +187,6 @@ export class Pane {
     return captureLines(await this.server.run(captureArgs(this.id, capture), options), capture);
   }
 
-  /** The program in the pane's foreground (`#{pane_current_command}`). */
-  async currentCommand(options: CallOptions = {}): Promise<string> {
-    return (await this.server.run(
-      ["display-message", "-p", "-t", this.id, "#{pane_current_command}"],
-      options,
-    )).trim();
-  }
-
   /** The pane's health now: one tmux call. */
   health(options: CallOptions = {}): Promise<PaneHealth> {
     return this.server.health(this.id, options);

@@ -54,7 +54,7 @@ export class PaneTap {
    * A tap for a wait or a run: when the pane has its persistent output log,
    * a reader of it from its end now (there is one pipe per pane: the log's
    * is reused, and {@link PaneTap.startArgs} is then empty); else a
-   * temporary tap, as {@link PaneTap.create} makes. `null` when neither is
+   * temporary tap of its own (a private file the pipe fills). `null` when neither is
    * possible. `settle: false` skips waiting (a few milliseconds) for bytes
    * still in flight from the pane: for a reader that finds its output by
    * marks of its own, earlier bytes don't matter. `startLog` starts the
@@ -70,7 +70,7 @@ export class PaneTap {
       (!pane.info.panePipe && (typeof start === "boolean" ? start : await start(pane))
         ? await PaneLog.open(pane, socketDir)
         : null);
-    if (log === null) return PaneTap.create(pane, socketDir);
+    if (log === null) return PaneTap.#create(pane, socketDir);
     const tap = new PaneTap(pane, log.dir, null, log);
     // Bytes the pane printed before now must not count as output after it.
     tap.#offset = tap.#startOffset = log.end(options.settle ?? true);
@@ -143,7 +143,7 @@ export class PaneTap {
    * (run it in the same call as the send, so nothing is missed or early).
    * `null` when the pane already has a pipe that is not a leftover of ours.
    */
-  static create(pane: Pane, socketDir: string): PaneTap | null {
+  static #create(pane: Pane, socketDir: string): PaneTap | null {
     const dir = join(privateDir(socketDir), "tap");
     try {
       ensurePrivateDir(privateDir(socketDir), "toolkit folder");

@@ -158,8 +158,6 @@ export interface Decided {
   mode: RunMode;
   /** The shell's dialect (shell mode). */
   dialect?: ShellDialect;
-  /** The prompt that ends a prompt-driven run (not in shell and python modes). */
-  prompt?: (line: string) => boolean;
 }
 
 /** Why nothing was typed. */
@@ -207,7 +205,7 @@ function chooseMode(
     mode: RunMode,
     test: (line: string) => boolean,
   ): Decided | Omit<Refusal, "program"> => {
-    if (test(view.promptLine)) return { mode, prompt: test };
+    if (test(view.promptLine)) return { mode };
     if (mode === "python" && PYTHON_CONTINUATION.test(view.promptLine)) {
       return {
         reason: `Pane ${target} runs '${program}' with a block still open (prompt '... '): ` +
@@ -235,11 +233,11 @@ function chooseMode(
   // A distinctive prompt on the cursor's row tells the mode whatever the program's
   // name (pdb in python3, gdb in a wrapper); node's bare "> " needs node itself.
   const byPrompt = modeOfPrompt(view.promptLine);
-  if (byPrompt) return { mode: byPrompt, prompt: promptOf(byPrompt) };
+  if (byPrompt) return { mode: byPrompt };
   if (byName) return atPrompt(byName, promptOf(byName));
   const hinted = modeOfType(request.type);
   if (hinted && hinted !== "shell" && promptOf(hinted)(view.promptLine)) {
-    return { mode: hinted, prompt: promptOf(hinted) };
+    return { mode: hinted };
   }
   return {
     reason: `Pane ${target} runs '${program}', which run does not drive (a shell, Python, ` +
