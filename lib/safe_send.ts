@@ -125,10 +125,6 @@ export async function safeSend(
     onProgress: progress,
   };
   const { socketDir } = options;
-  // A cursor needs the pane's log, and the send's tap then reads that log.
-  const log = options.cursor && socketDir !== undefined
-    ? await PaneLog.open(pane, socketDir)
-    : null;
   progress?.(`Sending (${mode}) to ${pane.id}`);
   const checkEnter = mode === "keys" && options.confirmEnter !== false &&
     options.text.trim() !== "" && !isKeyName(options.text);
@@ -141,6 +137,10 @@ export async function safeSend(
     }
   };
   if (!matcher && options.idleMs === undefined) {
+    // A cursor needs the pane's log.
+    const log = options.cursor && socketDir !== undefined
+      ? await PaneLog.open(pane, socketDir)
+      : null;
     const at = log?.end(true);
     if (checkEnter) {
       // The cursor before the send, taken in the same tmux call, tells whether Enter arrived.
@@ -153,9 +153,10 @@ export async function safeSend(
     return { kind: "sent", pane: pane.id, ...(options.output ? { output: [] } : {}), ...cursor };
   }
   const text = mode === "paste" ? withBlankLine(options.text) : options.text;
+  // A cursor needs the pane's log: the tap starts it if need be, and reads it.
   await using tap = socketDir === undefined
     ? null
-    : await PaneTap.open(pane, socketDir, { startLog: options.startLog });
+    : await PaneTap.open(pane, socketDir, { startLog: options.cursor || options.startLog });
   const sentAt = tap?.offset ?? 0;
   const anchor = await pane.sendAnchored(text, mode, { ...send, before: tap?.startArgs() });
   await entered(anchor);
