@@ -29,7 +29,7 @@ import {
   killSession as killTmuxSession,
   type SessionKind,
 } from "./lifecycle.ts";
-import { compilePattern, type LineMatcher, type PatternOptions } from "./lines.ts";
+import { matcherOf, type PatternOptions } from "./lines.ts";
 import { SEND_MODES, type SendMode } from "./pane.ts";
 import type { Action } from "./policy.ts";
 import { targetSession } from "./panes.ts";
@@ -126,15 +126,6 @@ export interface TargetOptions extends OperationOptions, TargetSpec {
 
 /** A pattern: a POSIX extended regex (as `grep -E`), a fixed string with `fixed`, or a RegExp. */
 export type Pattern = string | RegExp;
-
-/** A line matcher for a pattern. */
-function matcherOf(pattern: Pattern, options: PatternOptions = {}): LineMatcher {
-  if (pattern instanceof RegExp) {
-    const regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
-    return (line) => regex.test(line);
-  }
-  return compilePattern(pattern, { fixed: options.fixed });
-}
 
 function contextOf(options: OperationOptions): Context {
   return options.context ?? new Context();

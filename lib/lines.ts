@@ -47,3 +47,16 @@ export function compilePattern(pattern: string, options: PatternOptions = {}): L
   });
   return (line) => regexes.some((regex) => regex.test(line));
 }
+
+/**
+ * A line matcher for an extended regex (or, with `fixed`, a fixed string)
+ * given as text, or for a JavaScript RegExp (its `g` and `y` flags dropped:
+ * a test must not depend on the one before).
+ *
+ * @throws {InvalidPatternError} text that is not a valid extended regex.
+ */
+export function matcherOf(pattern: string | RegExp, options: PatternOptions = {}): LineMatcher {
+  if (typeof pattern === "string") return compilePattern(pattern, { fixed: options.fixed });
+  const regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
+  return (line) => regex.test(line);
+}

@@ -40,7 +40,7 @@ import {
 } from "./errors.ts";
 import { healthFromPanes, type PaneHealth } from "./health.ts";
 import { findPane, PANE_FORMAT, parsePanes } from "./panes.ts";
-import { compilePattern } from "./lines.ts";
+import { matcherOf } from "./lines.ts";
 import { boundOutput, type OutputOwner, ownerOfPane } from "./output.ts";
 import { join } from "./path.ts";
 import { type Anchor, Pane, type PaneSnapshot } from "./pane.ts";
@@ -231,21 +231,19 @@ const QUICK_LOOK_MS = 0.5;
 /** What the wait of a run ended with. */
 type End = "completed" | "step" | "waiting" | "prompt_back" | "retry";
 
-/** A prompt pattern as stored, and its test. */
+/** A prompt pattern as stored (its test is {@link promptTest}). */
 function promptOf(prompt: string | RegExp): PromptSpec {
-  if (prompt instanceof RegExp) return { source: prompt.source, flags: prompt.flags };
-  compilePattern(prompt); // throws InvalidPatternError now, not at resume time
-  return { ere: prompt };
+  return prompt instanceof RegExp
+    ? { source: prompt.source, flags: prompt.flags }
+    : { ere: prompt };
 }
 
 function promptTest(spec: PromptSpec): (line: string) => boolean {
-  if ("ere" in spec) return compilePattern(spec.ere);
-  const regex = new RegExp(spec.source, spec.flags.replace(/[gy]/g, ""));
-  return (line) => regex.test(line);
+  return matcherOf("ere" in spec ? spec.ere : new RegExp(spec.source, spec.flags));
 }
 
 /** The plan a spec describes (the same on a resume). */
-function planOf(spec: PlanSpec, redraws = false): Plan {
+function planOf(spec: PlanSpec): Plan {
   switch (spec.mode) {
     case "shell":
       return spec.tapped
@@ -254,7 +252,7 @@ function planOf(spec: PlanSpec, redraws = false): Plan {
     case "python":
       return pythonPlan(spec.command, spec.id, spec.tapped, {
         promptWidth: spec.promptWidth,
-        pyrepl: redraws,
+        pyrepl: spec.redraws ?? false,
       });
     case "prompt":
       return promptPlan(
@@ -487,8 +485,13 @@ async function follow(
   probe: AnyProbe,
   options: { waitMs: number; signal?: AbortSignal; label: string },
 ): Promise<Followed> {
-  const deadline = performance.now() + options.waitMs;
+  let deadline = performance.now() + options.waitMs;
   let queried = false;
+  /** Sends a step; a stream probe then looks for the echo of what it typed. */
+  const send = async (step: Step) => {
+    await sendStep(pane, step, { signal: options.signal });
+    if (probe instanceof StreamProbe) probe.typed();
+  };
   for (;;) {
     const waitMs = Math.max(0, deadline - performance.now());
     const outcome = await waitUntil(pane, probe, { ...options, waitMs });
@@ -501,26 +504,20 @@ async function follow(
       case "step":
         progress.starts.push(probe.line);
         progress.sent++;
-        await sendStep(pane, plan.steps[progress.sent - 1], { signal: options.signal });
-        if (probe instanceof StreamProbe) probe.typed();
+        await send(plan.steps[progress.sent - 1]);
         continue;
       case "retry":
         // The short form did not run (a new REPL): send the long one, once.
         if (progress.fellBack || plan.fallback === undefined) return { kind: "waiting" };
         progress.fellBack = true;
-        await sendStep(pane, plan.fallback(), { signal: options.signal });
-        if (probe instanceof StreamProbe) probe.typed();
+        await send(plan.fallback());
         continue;
       case "prompt_back":
         if (queried || plan.statusQuery === undefined) return { kind: "waiting" };
         queried = true;
-        await sendStep(pane, { text: plan.statusQuery, paste: false }, { signal: options.signal });
-        if (probe instanceof StreamProbe) probe.typed();
+        await send({ text: plan.statusQuery, paste: false });
         // The answer comes at once; give it its time even when the budget is spent.
-        if (deadline - performance.now() < QUERY_WAIT_MS) {
-          options = { ...options, waitMs: QUERY_WAIT_MS };
-          return await follow(pane, { ...plan, statusQuery: undefined }, progress, probe, options);
-        }
+        deadline = Math.max(deadline, performance.now() + QUERY_WAIT_MS);
         continue;
     }
   }
@@ -791,6 +788,8 @@ export async function runCommand(
     throw new UsageError("mode 'prompt' needs a prompt pattern");
   }
   const prompt = options.prompt === undefined ? undefined : promptOf(options.prompt);
+  // Compiled now: an invalid pattern is refused before anything is looked at or typed.
+  const atPrompt = prompt && promptTest(prompt);
   const located = await locatePane(server, target, signal);
   const { health, pane } = located;
   if (!health.serverRunning) throw new ServerNotRunningError(server.label);
@@ -809,7 +808,7 @@ export async function runCommand(
   const watch = new ForegroundWatch(view.tty);
   const decided = await decide(view, target, {
     mode: options.mode,
-    prompt: prompt && promptTest(prompt),
+    prompt: atPrompt,
     type: options.type,
   }, watch);
   if ("reason" in decided) return refused(runId, decided);
@@ -830,8 +829,9 @@ export async function runCommand(
     tapped: tap !== null,
     promptWidth: view.cursorX,
     promptLine: view.promptLine,
+    redraws: view.cursorKeys,
   };
-  const plan = planOf(spec, view.cursorKeys);
+  const plan = planOf(spec);
   const progress: Progress = { sent: 1, starts: [0] };
 
   const started = performance.now();

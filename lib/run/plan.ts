@@ -64,6 +64,11 @@ export interface PlanSpec {
   promptWidth: number;
   /** The cursor's row up to the cursor at the send (a shell's prompt: its return ends a line). */
   promptLine: string;
+  /**
+   * The program redraws its input line at each key (it asked for cursor keys: Python 3.13's
+   * REPL), so input is pasted. Kept with the spec: a resume may still send the fallback.
+   */
+  redraws?: boolean;
 }
 
 /** One input to send. */
