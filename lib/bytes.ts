@@ -1,5 +1,5 @@
 /**
- * Byte helpers shared by the modules that read whole streams and files.
+ * Byte helpers shared by the modules that read whole streams and files, and parts of files.
  *
  * @module
  */
@@ -14,4 +14,20 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
     offset += chunk.length;
   }
   return all;
+}
+
+/**
+ * Up to `length` bytes of an open file from `position` (fewer where the
+ * file ends sooner).
+ */
+export function readAt(file: Deno.FsFile, position: number, length: number): Uint8Array {
+  file.seekSync(position, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = file.readSync(buffer.subarray(got));
+    if (n === null || n === 0) break;
+    got += n;
+  }
+  return buffer.subarray(0, got);
 }

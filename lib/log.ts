@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { concatBytes } from "./bytes.ts";
+import { concatBytes, readAt } from "./bytes.ts";
 import { join } from "./path.ts";
 import type { Pane } from "./pane.ts";
 import type { Server } from "./server.ts";
@@ -395,15 +395,7 @@ export class PaneLog {
       return null;
     }
     try {
-      file.seekSync(position, Deno.SeekMode.Start);
-      const buffer = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const n = file.readSync(buffer.subarray(got));
-        if (n === null || n === 0) break;
-        got += n;
-      }
-      return buffer.subarray(0, got);
+      return readAt(file, position, length);
     } finally {
       file.close();
     }

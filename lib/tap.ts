@@ -23,6 +23,7 @@ import { removeQuietly } from "./fs_errors.ts";
 import { pipeCommand, shellWord } from "./quote.ts";
 import { privateDir } from "./output.ts";
 import { ensurePrivateDir } from "./safety.ts";
+import { readAt } from "./bytes.ts";
 
 /** Whether a tap may start the pane's output log: yes, no, or a test of the pane. */
 export type LogStart = boolean | ((pane: Pane) => Promise<boolean>);
@@ -197,16 +198,9 @@ export class PaneTap {
     if (this.#handle === null) return new Uint8Array(0);
     const size = this.#handle.statSync().size;
     if (size <= this.#offset) return new Uint8Array(0);
-    const buffer = new Uint8Array(size - this.#offset);
-    this.#handle.seekSync(this.#offset, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < buffer.length) {
-      const n = this.#handle.readSync(buffer.subarray(got));
-      if (n === null || n === 0) break;
-      got += n;
-    }
-    this.#offset += got;
-    return buffer.subarray(0, got);
+    const bytes = readAt(this.#handle, this.#offset, size - this.#offset);
+    this.#offset += bytes.length;
+    return bytes;
   }
 
   /**
