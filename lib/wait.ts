@@ -423,10 +423,13 @@ class StreamAfter implements LineView {
   #checked = 0;
   #quiet = 0;
   #printed = false;
+  /** Whether a line after the first is output (not the echo of a further sent line). */
+  readonly #notEcho: (line: string) => boolean;
 
   constructor(private readonly tap: PaneTap, private readonly after: AfterSend) {
     this.sent = after.sent;
     this.#stream = new TerminalLines(undefined, { alternate: after.anchor.alternateOn });
+    this.#notEcho = notEcho(after.sent);
   }
 
   capture(): null {
@@ -530,9 +533,8 @@ class StreamAfter implements LineView {
     const lines = raw.map((text, i) => ({ text, at: from + i }));
     const sent = this.after.sent;
     if (sent === undefined || this.after.anchor.alternateOn) return { lines, count };
-    const keep = notEcho(sent);
     const output = lines.flatMap((line) => {
-      if (line.at > 0) return keep(line.text) ? [line] : [];
+      if (line.at > 0) return this.#notEcho(line.text) ? [line] : [];
       const glued = gluedOutput(line.text, sent);
       return glued === "" ? [] : [{ text: glued, at: 0 }];
     });
